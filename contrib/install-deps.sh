@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install everything runk needs to build, test and run on Debian 12.
+# Idempotent: apt-get skips what is already installed.
+set -eu
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (apt-get needs it)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Build toolchain and libraries runk links.
+build="gcc make autoconf automake libtool pkg-config clang clang-format
+	libyajl-dev libseccomp-dev libcap-dev libsystemd-dev libcgroup-dev
+	libinih-dev libmicrohttpd-dev go-md2man"
+# Tests and tools the test suite drives.
+tests="bats bats-assert bats-support jq busybox-static cpio kmod
+	util-linux procps iproute2 runc"
+# Runtime: the VMM.
+runtime="qemu-system-x86"
+
+missing=""
+for pkg in $build $tests $runtime; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $pkg"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps.sh: everything is installed"
+	exit 0
+fi
+
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

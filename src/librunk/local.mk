@@ -1,0 +1,4 @@
+noinst_LIBRARIES += src/librunk/librunk.a
+src_librunk_librunk_a_SOURCES = \
+	src/librunk/cleanup.h \
+	src/librunk/error.c src/librunk/error.h
