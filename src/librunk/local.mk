@@ -1,4 +1,6 @@
 noinst_LIBRARIES += src/librunk/librunk.a
 src_librunk_librunk_a_SOURCES = \
 	src/librunk/cleanup.h \
-	src/librunk/error.c src/librunk/error.h
+	src/librunk/error.c src/librunk/error.h \
+	src/librunk/log.c src/librunk/log.h \
+	src/librunk/id.c src/librunk/id.h

@@ -1,0 +1,24 @@
+/* runk create: create a container (boots its VM; the program waits for start) */
+#include "config.h"
+
+#include "commands.h"
+
+static const struct cli_option create_options[] = {
+	{"bundle", 'b', CLI_STRING, "path to the bundle directory (default: current directory)"},
+	{"console-socket", 0, CLI_STRING, "unix socket that receives the console pty master"},
+	{"pid-file", 0, CLI_STRING, "file to write the container PID to"},
+	{"no-pivot", 0, CLI_BOOL, "do not use pivot_root to jail the process in its rootfs"},
+	{"no-new-keyring", 0, CLI_BOOL, "do not create a new session keyring"},
+	{"preserve-fds", 0, CLI_STRING, "pass N additional file descriptors to the container"},
+	{0},
+};
+
+const struct cli_command runk_cmd_create = {
+	.name = "create",
+	.usage = "<container-id>",
+	.summary = "create a container (boots its VM; the program waits for start)",
+	.options = create_options,
+	.min_args = 1,
+	.max_args = 1,
+	.run = runk_not_implemented,
+};
