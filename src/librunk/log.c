@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
+#include "util.h"
 
 static int log_fd = STDERR_FILENO;
 static enum runk_log_format log_format = RUNK_LOG_TEXT;
@@ -87,19 +87,6 @@ static void json_escape(FILE *out, const char *s)
 	}
 }
 
-/* RFC 3339 in UTC with nanoseconds, as logrus writes with runc's settings. */
-static void format_time(char *buf, size_t len)
-{
-	struct timespec now;
-	struct tm tm;
-	char secs[32];
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", secs, now.tv_nsec);
-}
-
 void runk_log(enum runk_log_level level, const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
@@ -117,7 +104,7 @@ void runk_log(enum runk_log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (msg == NULL)
 		return;
-	format_time(when, sizeof(when));
+	format_rfc3339_now(when, sizeof(when));
 
 	/* Build the whole line first: one write(2) keeps lines from concurrent runk processes whole. */
 	FILE *out = open_memstream(&line, &line_len);

@@ -1,0 +1,210 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      runk_error_t *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_close int fd = -1;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
+		abort();
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return runk_error_errno(err, errno, "create `%s`", tmp);
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int saved = errno;
+
+		unlink(tmp);
+		return runk_error_errno(err, saved, "write `%s`", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		int saved = errno;
+
+		unlink(tmp);
+		return runk_error_errno(err, saved, "rename `%s` to `%s`", tmp, path);
+	}
+	return 0;
+}
+
+int read_file(const char *path, size_t max_len, char **data, size_t *len, runk_error_t *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	if (fd < 0)
+		return runk_error_errno(err, errno, "open `%s`", path);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - used < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			char *grown = realloc(buf, cap + 1);
+			if (grown == NULL)
+				abort();
+			buf = grown;
+		}
+		n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return runk_error_errno(err, errno, "read `%s`", path);
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max_len)
+			return runk_error(err, "`%s` is larger than %zu bytes", path, max_len);
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		abort();
+	buf[used] = '\0';
+	*data = steal_pointer(&buf);
+	if (len)
+		*len = used;
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, runk_error_t *err)
+{
+	cleanup_free char *copy = strdup(path);
+
+	if (copy == NULL)
+		abort();
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return runk_error_errno(err, errno, "mkdir `%s`", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return runk_error_errno(err, errno, "mkdir `%s`", copy);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int remove_tree(const char *path, runk_error_t *err)
+{
+	/* FTW_MOUNT: a mount left inside the tree is never descended into and emptied. */
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+		return runk_error_errno(err, errno, "remove `%s`", path);
+	return 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *start_time, runk_error_t *err)
+{
+	char path[64];
+	cleanup_free char *stat = NULL;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, 4096, &stat, NULL, err) < 0)
+		return -1;
+	/* comm (field 2) may hold spaces and parentheses: fields resume after the last ')'. */
+	p = strrchr(stat, ')');
+	if (p == NULL)
+		return runk_error(err, "malformed `%s`", path);
+	p++;
+	for (int field = 2; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return runk_error(err, "malformed `%s`", path);
+	}
+	errno = 0;
+	*start_time = strtoull(p + 1, NULL, 10);
+	if (errno)
+		return runk_error_errno(err, errno, "malformed `%s`", path);
+	return 0;
+}
+
+bool proc_is_same(pid_t pid, uint64_t start_time)
+{
+	cleanup_error runk_error_t err = NULL;
+	uint64_t now;
+
+	if (pid <= 0 || proc_start_time(pid, &now, &err) < 0)
+		return false;
+	return now == start_time;
+}
+
+int signal_parse(const char *text, int *signo, runk_error_t *err)
+{
+	const char *name = text;
+	char *end = NULL;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (end != text && *end == '\0') {
+		if (errno || n <= 0 || n >= NSIG)
+			return runk_error(err, "invalid signal `%s`", text);
+		*signo = (int)n;
+		return 0;
+	}
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (int s = 1; s < NSIG; s++) {
+		const char *abbrev = sigabbrev_np(s);
+
+		if (abbrev && strcasecmp(abbrev, name) == 0) {
+			*signo = s;
+			return 0;
+		}
+	}
+	return runk_error(err, "invalid signal `%s`", text);
+}
+
+void format_rfc3339_now(char *buf, size_t len)
+{
+	struct timespec now;
+	struct tm tm;
+	char secs[32];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", secs, now.tv_nsec);
+}

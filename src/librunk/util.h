@@ -1,0 +1,40 @@
+/* Small file and process helpers shared by the CLI and the shim. */
+#ifndef RUNK_UTIL_H
+#define RUNK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Write data to path atomically: a temp file in the same directory, fsync, rename. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      runk_error_t *err);
+
+/* Read a whole file (NUL-terminated; *len excludes the NUL).  Refuses files over max_len. */
+int read_file(const char *path, size_t max_len, char **data, size_t *len, runk_error_t *err);
+
+/* mkdir -p with the given mode for directories it creates. */
+int mkdir_p(const char *path, mode_t mode, runk_error_t *err);
+
+/* Remove a directory tree without crossing into other file systems. */
+int remove_tree(const char *path, runk_error_t *err);
+
+/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
+int proc_start_time(pid_t pid, uint64_t *start_time, runk_error_t *err);
+
+/* True if pid is alive and still the process that started at start_time (not a reused PID). */
+bool proc_is_same(pid_t pid, uint64_t start_time);
+
+/* write(2) all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Parse a signal as runc does: "KILL", "SIGKILL" or "9". */
+int signal_parse(const char *text, int *signo, runk_error_t *err);
+
+/* Now as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
+void format_rfc3339_now(char *buf, size_t len);
+
+#endif
