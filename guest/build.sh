@@ -1,0 +1,85 @@
+#!/bin/bash
+# build.sh OUTDIR AGENT
+#
+# Produce the guest image runk boots:
+#   OUTDIR/vmlinux      uncompressed, PVH-bootable kernel
+#   OUTDIR/initrd.cpio  initramfs: AGENT as /init, the modules it loads and
+#                       /lib/modules/runk.order listing them in load order
+#
+# The kernel (and its modules) come from a cache shared by every checkout,
+# keyed by what was used to make them: RUNK_GUEST_CACHE, default
+# /var/cache/runk/guest.  The initramfs is rebuilt on every run (it is a few
+# MB and the agent changes often).
+#
+# RUNK_GUEST_KERNEL picks the kernel recipe (guest/kernel-$RUNK_GUEST_KERNEL.sh).
+set -euo pipefail
+
+die() {
+	echo "guest: $*" >&2
+	exit 1
+}
+
+[ $# -eq 2 ] || die "usage: build.sh OUTDIR AGENT"
+outdir=$1
+agent=$2
+GUEST_SRCDIR=$(cd "$(dirname "$0")" && pwd)
+GUEST_KERNEL=${RUNK_GUEST_KERNEL:-debian}
+GUEST_CACHE=${RUNK_GUEST_CACHE:-/var/cache/runk/guest}
+
+[ -x "$agent" ] || die "agent $agent is missing or not executable"
+[ -f "$GUEST_SRCDIR/kernel-$GUEST_KERNEL.sh" ] || die "unknown kernel recipe $GUEST_KERNEL"
+
+# shellcheck source=kernel-debian.sh
+. "$GUEST_SRCDIR/kernel-$GUEST_KERNEL.sh"
+kernel_prepare "$GUEST_CACHE"
+
+mkdir -p "$outdir"
+
+# The kernel: link from the cache when we can (entries are never changed in
+# place), copy otherwise.
+if ! cmp -s "$KERNEL_DIR/vmlinux" "$outdir/vmlinux" 2>/dev/null; then
+	rm -f "$outdir/vmlinux"
+	ln "$KERNEL_DIR/vmlinux" "$outdir/vmlinux" 2>/dev/null ||
+		cp "$KERNEL_DIR/vmlinux" "$outdir/vmlinux"
+fi
+
+# The initramfs, staged in a temp dir and packed with GNU cpio.
+stage=$(mktemp -d "${TMPDIR:-/tmp}/runk-initrd.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{proc,sys,dev,run,tmp,mnt,lib/modules}
+chmod 1777 "$stage/tmp"
+install -m 0755 "$agent" "$stage/init"
+
+# A dynamically linked agent brings its libraries and loader along.
+if ldd "$agent" >/dev/null 2>&1; then
+	ldd "$agent" | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+fi
+
+: >"$stage/lib/modules/runk.order"
+while read -r ko; do
+	[ -n "$ko" ] || continue
+	install -m 0644 "$KERNEL_DIR/modules/$ko" "$stage/lib/modules/$ko"
+	echo "/lib/modules/$ko" >>"$stage/lib/modules/runk.order"
+done <"$KERNEL_DIR/modules.order"
+
+# /dev gets a devtmpfs, but a console node present from the start lets the
+# kernel hand /init its stdio before anything is mounted.
+if [ "$(id -u)" -eq 0 ]; then
+	mknod -m 0600 "$stage/dev/console" c 5 1
+	mknod -m 0666 "$stage/dev/null" c 1 3
+else
+	echo "guest: not root, the initramfs has no /dev/console" >&2
+fi
+
+# Fixed timestamps and owners: the same inputs give the same bytes.
+find "$stage" -exec touch -h -d @0 {} +
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0 --reproducible) >"$outdir/initrd.cpio.tmp"
+mv "$outdir/initrd.cpio.tmp" "$outdir/initrd.cpio"
+
+echo "guest: kernel $KERNEL_ID, $(wc -l <"$KERNEL_DIR/modules.order") modules;" \
+	"vmlinux $(($(stat -c %s "$outdir/vmlinux") / 1024)) KiB," \
+	"initrd.cpio $(($(stat -c %s "$outdir/initrd.cpio") / 1024)) KiB" >&2
