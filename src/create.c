@@ -1,7 +1,9 @@
 /* runk create: create a container (boots its VM; the program waits for start) */
 #include "config.h"
 
+#include "cleanup.h"
 #include "commands.h"
+#include "context.h"
 
 static const struct cli_option create_options[] = {
 	{"bundle", 'b', CLI_STRING, "path to the bundle directory (default: current directory)"},
@@ -13,6 +15,23 @@ static const struct cli_option create_options[] = {
 	{0},
 };
 
+static int cmd_create(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
+{
+	cleanup_session struct runk_session session;
+	struct container_create_options o = {
+		.id = p->argv[0],
+		.bundle = cli_string(p, "bundle"),
+		.pid_file = cli_string(p, "pid-file"),
+		.console_socket = cli_string(p, "console-socket"),
+		.detach = true,
+	};
+	pid_t pid;
+
+	if (runk_session_open(g, &session, err) < 0)
+		return -1;
+	return container_create(&session.ctx, &o, &pid, err);
+}
+
 const struct cli_command runk_cmd_create = {
 	.name = "create",
 	.usage = "<container-id>",
@@ -20,5 +39,5 @@ const struct cli_command runk_cmd_create = {
 	.options = create_options,
 	.min_args = 1,
 	.max_args = 1,
-	.run = runk_not_implemented,
+	.run = cmd_create,
 };

@@ -7,3 +7,16 @@ src_librunk_librunk_a_SOURCES = \
 	src/librunk/util.c src/librunk/util.h \
 	src/librunk/state.c src/librunk/state.h \
 	src/librunk/runkconf.c src/librunk/runkconf.h
+
+# --- hypervisor (QEMU microvm driver + QMP client) ---
+src_librunk_librunk_a_SOURCES += \
+	src/librunk/hypervisor/hypervisor.h \
+	src/librunk/hypervisor/accel.c \
+	src/librunk/hypervisor/qemu.c \
+	src/librunk/hypervisor/qmp.c src/librunk/hypervisor/qmp.h
+# --- end hypervisor ---
+src_librunk_librunk_a_SOURCES += \
+	src/librunk/agent.c src/librunk/agent.h \
+	src/librunk/shim.c src/librunk/shim.h \
+	src/librunk/shimctl.c src/librunk/shimctl.h \
+	src/librunk/container.c src/librunk/container.h

@@ -1,0 +1,41 @@
+/*
+ * Container lifecycle on the host: what create/start/kill/run do, on top of
+ * the state directory and the shim.
+ */
+#ifndef RUNK_CONTAINER_H
+#define RUNK_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "runkconf.h"
+
+struct runk_context {
+	const char *root; /* state root, e.g. /run/runk */
+	const struct runk_conf *conf;
+	bool debug;
+};
+
+struct container_create_options {
+	const char *id;
+	const char *bundle; /* NULL = current directory */
+	const char *pid_file;
+	const char *console_socket;
+	bool detach; /* the shim leaves the caller's session (create, run -d) */
+};
+
+/* Boot the VM and create the container; *shim_pid is the container's PID. */
+int container_create(const struct runk_context *ctx, const struct container_create_options *o,
+		     pid_t *shim_pid, runk_error_t *err);
+
+int container_start(const struct runk_context *ctx, const char *id, runk_error_t *err);
+
+int container_kill(const struct runk_context *ctx, const char *id, int signo, bool all,
+		   runk_error_t *err);
+
+/* Remove a container whose shim is gone (or, with force, kill it first). */
+int container_delete(const struct runk_context *ctx, const char *id, bool force,
+		     runk_error_t *err);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The shim: one process per container, forked by `runk create`/`run`.  Its
+ * PID is the container's PID on the host.  It starts the VM (QEMU is its
+ * child), owns the agent channel, relays the container's stdio to the fds it
+ * inherited, forwards the signals it receives, serves runk's commands on a
+ * control socket, and exits with the container's status: code N → exit N,
+ * killed by signal S → it kills itself with S.
+ */
+#ifndef RUNK_SHIM_H
+#define RUNK_SHIM_H
+
+#include <stdbool.h>
+
+#include "runkconf.h"
+
+struct shim_options {
+	const char *id;
+	const char *state_dir;
+	const char *config_path; /* the bundle's config.json */
+	const char *rootfs;	 /* absolute host path */
+	bool rootfs_readonly;
+	const struct runk_conf *conf;
+	bool debug;
+	int sync_fd; /* reports "created" (or why not) to the runk process that forked us */
+};
+
+/* Stream id of the container's init process on the agent channel. */
+#define SHIM_INIT_STREAM 1
+
+/* Runs in the forked child; never returns. */
+__attribute__((noreturn)) void shim_main(const struct shim_options *opts);
+
+/*
+ * The runk side of the sync pipe: waits for the shim's report.  Returns 0 once
+ * the container is created, or the shim's error.
+ */
+int shim_wait_created(int sync_fd, runk_error_t *err);
+
+#endif
