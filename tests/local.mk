@@ -26,3 +26,12 @@ fuzz-proto-run: tests/fuzz/fuzz-proto
 	tests/fuzz/fuzz-proto -max_total_time=$(FUZZ_PROTO_SECONDS) -max_len=4096 \
 		tests/fuzz/corpus-proto.run $(srcdir)/tests/fuzz/corpus-proto
 # --- end proto ---
+
+# --- hypervisor (QMP client, QEMU command line) ---
+check_PROGRAMS += tests/test-qmp tests/test-qemu-cmdline
+TESTS += tests/test-qmp tests/test-qemu-cmdline
+tests_test_qmp_SOURCES = tests/test-qmp.c tests/testlib.h
+tests_test_qmp_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
+tests_test_qemu_cmdline_SOURCES = tests/test-qemu-cmdline.c tests/testlib.h
+tests_test_qemu_cmdline_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
+# --- end hypervisor ---
