@@ -35,3 +35,36 @@ tests_test_qmp_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
 tests_test_qemu_cmdline_SOURCES = tests/test-qemu-cmdline.c tests/testlib.h
 tests_test_qemu_cmdline_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
 # --- end hypervisor ---
+
+# --- libocispec (OCI runtime-spec documents) ---
+check_PROGRAMS += tests/test-ocispec
+TESTS += tests/test-ocispec
+tests_test_ocispec_SOURCES = tests/test-ocispec.c tests/testlib.h
+tests_test_ocispec_CPPFLAGS = $(AM_CPPFLAGS) -DOCISPEC_TESTDATA='"$(abs_top_srcdir)/tests/ocispec"'
+tests_test_ocispec_LDADD = libocispec/libocispec.a $(YAJL_LIBS)
+EXTRA_DIST += tests/ocispec
+
+# libFuzzer target for the config parser/generator, built with clang straight
+# from the libocispec sources (the automake library is built with gcc):
+# `make fuzz`, `make fuzz-run FUZZ_SECONDS=60`.
+EXTRA_DIST += tests/fuzz/fuzz-config.c tests/fuzz/corpus-config
+CLEANFILES += tests/fuzz/fuzz-config
+PHONY += fuzz fuzz-run
+FUZZ_SECONDS = 60
+FUZZ_CONFIG_CC = clang
+fuzz_config_srcs = $(srcdir)/tests/fuzz/fuzz-config.c $(srcdir)/libocispec/table.c \
+	$(srcdir)/libocispec/config.c $(srcdir)/libocispec/state.c $(srcdir)/libocispec/features.c
+tests/fuzz/fuzz-config: $(fuzz_config_srcs) $(srcdir)/libocispec/ocispec.h $(srcdir)/libocispec/table.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CONFIG_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -D_GNU_SOURCE -I$(srcdir)/libocispec $(YAJL_CFLAGS) \
+		-o $@ $(fuzz_config_srcs) $(YAJL_LIBS)
+fuzz: tests/fuzz/fuzz-config
+fuzz-run: tests/fuzz/fuzz-config
+	rm -rf tests/fuzz/corpus-config.run
+	@$(MKDIR_P) tests/fuzz
+	cp -R $(srcdir)/tests/fuzz/corpus-config tests/fuzz/corpus-config.run
+	chmod -R u+w tests/fuzz/corpus-config.run
+	tests/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		tests/fuzz/corpus-config.run
+# --- end libocispec ---
