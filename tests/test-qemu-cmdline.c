@@ -58,7 +58,7 @@ static void test_tcg(void)
 	is_str(argv[0], "/usr/bin/qemu-system-x86_64", "argv[0] is QEMU itself, no shell");
 	is_str(find_opt(argv, "-M", ""),
 	       "microvm,x-option-roms=off,pit=on,pic=on,rtc=on,isa-serial=on", "microvm machine");
-	is_str(find_opt(argv, "-accel", ""), "tcg,tb-size=32", "tcg with the default tb-size");
+	is_str(find_opt(argv, "-accel", ""), "tcg,tb-size=16", "tcg with the default tb-size");
 	is_str(find_opt(argv, "-cpu", ""), "max", "-cpu max under tcg");
 	is_str(find_opt(argv, "-m", ""), "256", "-m");
 	is_str(find_opt(argv, "-smp", ""), "2", "-smp");
