@@ -1,1 +1,14 @@
-# (filled in by its owner)
+# The guest agent: /init of the initramfs (guest/ packs it), so it is linked
+# statically, against the static yajl.  It compiles the wire format and the
+# error type from their sources and links libocispec for config.json.
+noinst_PROGRAMS += src/agent/runk-agent
+src_agent_runk_agent_SOURCES = \
+	src/agent/agent.h \
+	src/agent/init.c src/agent/log.c src/agent/modules.c src/agent/port.c \
+	src/agent/server.c src/agent/request.c \
+	src/agent/container.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
+	src/librunk/error.c \
+	$(proto_sources)
+src_agent_runk_agent_CFLAGS = $(AM_CFLAGS)
+src_agent_runk_agent_LDFLAGS = -static
+src_agent_runk_agent_LDADD = libocispec/libocispec.a $(YAJL_STATIC_LIB)

@@ -1,0 +1,71 @@
+/* The container's process, in its init after the root is ready: user ids, then exec. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cleanup.h"
+#include "ocispec.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int process_set_user(const struct oci_config *cfg, runk_error_t *err)
+{
+	const struct oci_user *u = cfg->process->user;
+	cleanup_free gid_t *gids = NULL;
+	size_t ngids = u ? u->additional_gids_len : 0;
+
+	if (ngids > 0) {
+		gids = calloc(ngids, sizeof(*gids));
+		if (gids == NULL)
+			abort();
+		for (size_t i = 0; i < ngids; i++)
+			gids[i] = u->additional_gids[i];
+	}
+	/* setgroups first: after setuid the process may no longer change groups. */
+	if (setgroups(ngids, gids) < 0)
+		return runk_error_errno(err, errno, "setgroups");
+	if (setgid(u ? u->gid : 0) < 0)
+		return runk_error_errno(err, errno, "setgid %u", u ? u->gid : 0);
+	if (setuid(u ? u->uid : 0) < 0)
+		return runk_error_errno(err, errno, "setuid %u", u ? u->uid : 0);
+	umask(u && u->has_umask ? (mode_t)u->umask : 022);
+	return 0;
+}
+
+/* execvpe searches the PATH of the agent's environment: use the container's. */
+static void path_from_env(char *const *env)
+{
+	const char *path = DEFAULT_PATH;
+
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			path = env[i] + 5;
+	setenv("PATH", path, 1);
+}
+
+void process_exec(const struct oci_config *cfg)
+{
+	static char *const empty_env[] = {NULL};
+	char *const *args = cfg->process->args;
+	char *const *env = cfg->process->env ? cfg->process->env : empty_env;
+	int e;
+
+	path_from_env(env);
+	execvpe(args[0], args, env);
+	e = errno;
+	/* Worded like runc, so callers and tests that match its message keep working. */
+	if (e == ENOENT && strchr(args[0], '/') == NULL)
+		fprintf(stderr, "runk: exec: \"%s\": executable file not found in $PATH\n",
+			args[0]);
+	else
+		fprintf(stderr, "runk: exec: \"%s\": %s\n", args[0], strerror(e));
+	fflush(stderr);
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
