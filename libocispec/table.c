@@ -532,6 +532,9 @@ static int parse_object(struct ctx *c, yajl_val v, const struct oci_type *type, 
 {
 	uint64_t seen = 0;
 
+	/* `seen` has one bit per field. */
+	if (type->n_fields > 64)
+		return fail(c, "internal error: %s has more than 64 fields", type->name);
 	for (size_t i = 0; i < v->u.object.len; i++) {
 		const struct oci_field *f = find_field(type, v->u.object.keys[i]);
 		yajl_val value = v->u.object.values[i];
