@@ -46,14 +46,18 @@ debian_collect_modules() { # WORK
 	moddir=$(echo "$work"/x/lib/modules/*)
 	[ -d "$moddir/kernel" ] || die "no lib/modules/*/kernel in the package"
 	builtin="$work/builtin.names"
+	# Module names as the kernel sees them (- and _ alike); thousands of
+	# them, so one sed/awk each rather than a process per file.
 	if [ -f "$moddir/modules.builtin" ]; then
-		while read -r path; do modname "$path"; done <"$moddir/modules.builtin" >"$builtin"
+		sed -e 's|.*/||' -e 's/\.ko\(\.[a-z]*\)\?$//' -e 's/-/_/g' \
+			"$moddir/modules.builtin" >"$builtin"
 	else
 		: >"$builtin"
 	fi
 	# name → file index of every loadable module in the package
-	find "$moddir/kernel" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz' |
-		while read -r f; do echo "$(modname "$f") $f"; done >"$work/index"
+	find "$moddir/kernel" \( -name '*.ko' -o -name '*.ko.*' \) -printf '%f %p\n' |
+		awk '{ n = $1; sub(/\.ko(\.[a-z]+)?$/, "", n); gsub(/-/, "_", n); print n, $2 }' \
+			>"$work/index"
 
 	mkdir -p "$work/modules"
 	: >"$work/modules.order"
@@ -88,6 +92,12 @@ debian_visit() { # WORK NAME CHAIN
 	*) cp "$file" "$work/modules/$name.ko" ;;
 	esac
 	echo "$name.ko" >>"$work/modules.order"
+}
+
+# apt drops root to _apt for downloads, which cannot write into our cache
+# dir; the download is a plain fetch of a signed-index-checked .deb, so stay root.
+debian_download() { # DIR PKG=VERSION
+	(cd "$1" && apt-get download -q -o APT::Sandbox::User=root "$2" >&2)
 }
 
 # The newest complete cache entry, for hosts without a working apt.
@@ -128,13 +138,12 @@ kernel_prepare() { # CACHE
 
 	echo "guest: fetching kernel $KERNEL_ID" >&2
 	work=$(mktemp -d "$cache/.work.XXXXXX")
-	# apt-get download drops root and writes as _apt where it can.
 	chmod 0755 "$work"
 	# shellcheck disable=SC2064
 	trap "rm -rf '$work'" EXIT
-	if ! (cd "$work" && apt-get download -q "$pkg=$version" >&2); then
+	if ! debian_download "$work" "$pkg=$version"; then
 		debian_apt_update
-		(cd "$work" && apt-get download -q "$pkg=$version" >&2) ||
+		debian_download "$work" "$pkg=$version" ||
 			die "apt-get download $pkg=$version failed"
 	fi
 	deb=$(echo "$work"/*.deb)
