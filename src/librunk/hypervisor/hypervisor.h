@@ -107,6 +107,8 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
  * Launch QEMU and return once QMP is ready.  If QEMU exits first, the error
  * carries the tail of its output.  QEMU's stdin is /dev/null; it inherits no
  * descriptors but 0-2, an empty signal mask and default signal dispositions.
+ * QEMU gets SIGKILL when the *thread* that called vm_start exits
+ * (PR_SET_PDEATHSIG): call it from a thread that lives as long as the VM.
  */
 int vm_start(const struct vm_config *cfg, struct vm **vm_out, runk_error_t *err);
 
@@ -136,7 +138,11 @@ void vm_mark_reaped(struct vm *vm, int status);
 /* The last bytes QEMU wrote to stdout/stderr (caller frees), for error messages. */
 char *vm_output_tail(struct vm *vm, size_t max);
 
-/* Stop QEMU by any means (quit, then SIGKILL after VM_QUIT_GRACE_MS), reap it, free vm. */
+/*
+ * Stop QEMU by any means, reap it, free vm; NULL is fine.  QMP quit, then
+ * SIGKILL if QEMU has not exited VM_QUIT_GRACE_MS later (at once if quit
+ * itself failed or timed out).
+ */
 void vm_destroy(struct vm *vm);
 
 #define cleanup_vm __attribute__((cleanup(vm_destroyp)))

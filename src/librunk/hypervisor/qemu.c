@@ -674,11 +674,14 @@ void vm_destroy(struct vm *vm)
 	if (vm == NULL)
 		return;
 	if (vm->pid > 0 && !vm->reaped) {
+		bool asked = false;
+
 		if (vm->qmp && !qmp_closed(vm->qmp)) {
 			qmp_set_timeout(vm->qmp, VM_QUIT_GRACE_MS);
-			vm_quit(vm, NULL);
+			asked = vm_quit(vm, NULL) == 0;
 		}
-		if (vm_wait(vm, vm->qmp ? VM_QUIT_GRACE_MS : 0, NULL, NULL) == 0) {
+		/* A QEMU that does not even answer quit gets no second grace period. */
+		if (vm_wait(vm, asked ? VM_QUIT_GRACE_MS : 0, NULL, NULL) == 0) {
 			/* Not reaped yet, so the pid cannot have been reused. */
 			kill(vm->pid, SIGKILL);
 			vm_wait(vm, -1, NULL, NULL);
