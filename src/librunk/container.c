@@ -26,7 +26,6 @@ struct bundle_info {
 	char *bundle;
 	char *config_path;
 	char *rootfs;
-	bool readonly;
 	struct oci_config *config;
 };
 
@@ -66,7 +65,6 @@ static int bundle_load(const char *bundle, struct bundle_info *b, runk_error_t *
 	b->rootfs = realpath(root, NULL);
 	if (b->rootfs == NULL || stat(b->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return runk_error(err, "rootfs `%s` does not exist or is not a directory", root);
-	b->readonly = b->config->root->readonly;
 	return 0;
 }
 
@@ -152,7 +150,6 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 			.state_dir = dir,
 			.config_path = b.config_path,
 			.rootfs = b.rootfs,
-			.rootfs_readonly = b.readonly,
 			.conf = ctx->conf,
 			.debug = ctx->debug,
 			.sync_fd = sync[1],

@@ -308,7 +308,12 @@ static int signal_container(struct shim *s, int signo, bool all, bool wait, runk
 	return request_send(s, json, NULL, wait, err);
 }
 
-/* The share holds <id>/config.json and <id>/rootfs, a bind mount of the bundle's rootfs. */
+/*
+ * The share holds <id>/config.json and <id>/rootfs, a bind mount of the
+ * bundle's rootfs.  It stays writable even for root.readonly: as with runc,
+ * missing mount points are created first and the agent makes the container's
+ * root read-only afterwards.
+ */
 static int prepare_share(struct shim *s, runk_error_t *err)
 {
 	const struct shim_options *o = s->opts;
@@ -327,9 +332,6 @@ static int prepare_share(struct shim *s, runk_error_t *err)
 		return -1;
 	if (mount(o->rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", o->rootfs);
-	if (o->rootfs_readonly &&
-	    mount(NULL, rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return runk_error_errno(err, errno, "make the rootfs read-only");
 	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
 		return -1;
 	return write_file_atomic(config, data, len, 0644, err);

@@ -18,7 +18,6 @@ struct shim_options {
 	const char *state_dir;
 	const char *config_path; /* the bundle's config.json */
 	const char *rootfs;	 /* absolute host path */
-	bool rootfs_readonly;
 	const struct runk_conf *conf;
 	bool debug;
 	int sync_fd; /* reports "created" (or why not) to the runk process that forked us */

@@ -148,7 +148,8 @@ int proc_start_time(pid_t pid, uint64_t *start_time, runk_error_t *err)
 	if (p == NULL)
 		return runk_error(err, "malformed `%s`", path);
 	p++;
-	for (int field = 2; field < 22; field++) {
+	/* p is at the space before field 3; field 22 follows the 19th space from here. */
+	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (p == NULL)
 			return runk_error(err, "malformed `%s`", path);
