@@ -5,6 +5,8 @@
 # container it left (by id, through runk), kills any QEMU still running from
 # that dir by PID, and removes the dir.
 
+bats_require_minimum_version 1.5.0
+
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 

@@ -56,7 +56,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_p
 	for (size_t i = 0; i < n; i++) {
 		const struct cli_option *o = &cmd->options[i];
 		/* val encodes the table index past the char range so short names stay distinct. */
-		longopts[i] = (struct option){o->name, o->kind == CLI_BOOL ? no_argument : required_argument,
+		longopts[i] = (struct option){o->name,
+					      o->kind == CLI_BOOL ? no_argument : required_argument,
 					      NULL, 256 + (int)i};
 		if (o->short_name) {
 			shortopts[s++] = o->short_name;
@@ -79,7 +80,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_p
 			exit(EXIT_SUCCESS);
 		}
 		if (c == '?')
-			return runk_error(err, "%s: unknown flag `%s`", cmd->name, argv[optind - 1]);
+			return runk_error(err, "%s: unknown flag `%s`", cmd->name,
+					  argv[optind - 1]);
 		if (c == ':')
 			return runk_error(err, "%s: flag `%s` needs a value", cmd->name,
 					  argv[optind - 1]);
@@ -143,7 +145,8 @@ int cli_parse_int(const char *flag, const char *text, long long min, long long m
 	errno = 0;
 	v = strtoll(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-		return runk_error(err, "invalid value `%s` for %s: expected an integer in [%lld, %lld]",
+		return runk_error(err,
+				  "invalid value `%s` for %s: expected an integer in [%lld, %lld]",
 				  text, flag, min, max);
 	*out = v;
 	return 0;

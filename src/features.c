@@ -43,8 +43,8 @@ static int cmd_features(struct runk_globals *g, struct cli_parsed *p, runk_error
 
 	(void)g;
 	(void)p;
-	if (asprintf(&text, FEATURES_TEMPLATE, v ? v->major : 0, v ? v->minor : 0,
-		     v ? v->micro : 0, PACKAGE_VERSION, GIT_COMMIT) < 0)
+	if (asprintf(&text, FEATURES_TEMPLATE, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
+		     PACKAGE_VERSION, GIT_COMMIT) < 0)
 		abort();
 	features = oci_features_parse_data(text, strlen(text), &error);
 	if (features == NULL)

@@ -42,7 +42,7 @@ static void forward_signal(int signo, siginfo_t *info, void *context)
 
 static void forward_signals(void)
 {
-	static const int signals[] = {SIGTERM, SIGINT,  SIGHUP,	 SIGQUIT, SIGUSR1,
+	static const int signals[] = {SIGTERM, SIGINT,	 SIGHUP,  SIGQUIT, SIGUSR1,
 				      SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
 	struct sigaction sa = {.sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
 

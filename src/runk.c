@@ -16,9 +16,9 @@
 #define OCI_SPEC_VERSION "1.2.0"
 
 static const struct cli_command *const commands[] = {
-	&runk_cmd_create, &runk_cmd_start,  &runk_cmd_state,  &runk_cmd_kill,   &runk_cmd_delete,
-	&runk_cmd_run,    &runk_cmd_exec,   &runk_cmd_ps,     &runk_cmd_list,   &runk_cmd_pause,
-	&runk_cmd_resume, &runk_cmd_events, &runk_cmd_update, &runk_cmd_spec,   &runk_cmd_features,
+	&runk_cmd_create, &runk_cmd_start,  &runk_cmd_state,  &runk_cmd_kill, &runk_cmd_delete,
+	&runk_cmd_run,	  &runk_cmd_exec,   &runk_cmd_ps,     &runk_cmd_list, &runk_cmd_pause,
+	&runk_cmd_resume, &runk_cmd_events, &runk_cmd_update, &runk_cmd_spec, &runk_cmd_features,
 };
 
 int runk_not_implemented(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
@@ -115,8 +115,9 @@ static int parse_globals(int argc, char **argv, struct runk_globals *g, runk_err
 			break;
 		case OPT_CGROUP_MANAGER:
 			if (strcmp(optarg, "cgroupfs") != 0 && strcmp(optarg, "systemd") != 0)
-				return runk_error(err, "invalid --cgroup-manager `%s`: expected "
-						       "`cgroupfs` or `systemd`",
+				return runk_error(err,
+						  "invalid --cgroup-manager `%s`: expected "
+						  "`cgroupfs` or `systemd`",
 						  optarg);
 			g->cgroup_manager = optarg;
 			g->systemd_cgroup = strcmp(optarg, "systemd") == 0;

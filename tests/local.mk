@@ -1,5 +1,12 @@
 # (unit tests)
 
+# --- librunk (ids, signals, runk.conf, logs, CLI flags) ---
+check_PROGRAMS += tests/test-librunk
+TESTS += tests/test-librunk
+tests_test_librunk_SOURCES = tests/test-librunk.c tests/testlib.h src/cli.c src/cli.h
+tests_test_librunk_LDADD = src/librunk/librunk.a $(YAJL_LIBS) $(INIH_LIBS)
+# --- end librunk ---
+
 # --- proto (host <-> guest frames) ---
 check_PROGRAMS += tests/test-proto
 TESTS += tests/test-proto
@@ -14,7 +21,7 @@ PHONY += fuzz-proto fuzz-proto-run
 FUZZ_CC = clang
 fuzz_proto_srcs = $(srcdir)/tests/fuzz/fuzz-proto.c $(srcdir)/src/proto/proto.c \
 	$(srcdir)/src/proto/proto-json.c $(srcdir)/src/librunk/error.c
-FUZZ_PROTO_SECONDS = 60
+FUZZ_PROTO_SECONDS = $(FUZZ_SECONDS)
 tests/fuzz/fuzz-proto: $(fuzz_proto_srcs) $(srcdir)/src/proto/proto.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -59,8 +66,8 @@ tests/fuzz/fuzz-config: $(fuzz_config_srcs) $(srcdir)/libocispec/ocispec.h $(src
 	$(AM_V_CCLD)$(FUZZ_CONFIG_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -D_GNU_SOURCE -I$(srcdir)/libocispec $(YAJL_CFLAGS) \
 		-o $@ $(fuzz_config_srcs) $(YAJL_LIBS)
-fuzz: tests/fuzz/fuzz-config
-fuzz-run: tests/fuzz/fuzz-config
+fuzz: tests/fuzz/fuzz-config fuzz-proto
+fuzz-run: tests/fuzz/fuzz-config fuzz-proto-run
 	rm -rf tests/fuzz/corpus-config.run
 	@$(MKDIR_P) tests/fuzz
 	cp -R $(srcdir)/tests/fuzz/corpus-config tests/fuzz/corpus-config.run

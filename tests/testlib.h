@@ -39,7 +39,7 @@ static inline void test_result(int passed, const char *name, const char *file, i
 			    (_g != NULL && _e != NULL && strcmp(_g, _e) == 0);                     \
 		ok(_same, __VA_ARGS__);                                                            \
 		if (!_same)                                                                        \
-			printf("#   got:      %s\n#   expected: %s\n", _g ? _g : "(null)",          \
+			printf("#   got:      %s\n#   expected: %s\n", _g ? _g : "(null)",         \
 			       _e ? _e : "(null)");                                                \
 	} while (0)
 

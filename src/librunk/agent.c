@@ -36,7 +36,8 @@ int agent_connect(const char *path, int timeout_ms, struct agent_conn *conn, run
 		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
 			break;
 		if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() > deadline)
-			return runk_error_errno(err, errno, "connect to the agent socket `%s`", path);
+			return runk_error_errno(err, errno, "connect to the agent socket `%s`",
+						path);
 		close(steal_fd(&fd));
 		usleep(10000);
 	}

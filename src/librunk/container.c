@@ -216,7 +216,8 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
 		return -1;
 	if (!alive)
-		/* Engines send `kill --all ID 9` to containers that already exited; that is fine. */
+		/* Engines send `kill --all ID 9` to containers that already exited; that is fine.
+		 */
 		return all ? 0 : runk_error(err, "container `%s` is not running", id);
 	snprintf(request, sizeof(request), "{\"op\":\"kill\",\"signal\":%d,\"all\":%s}", signo,
 		 all ? "true" : "false");
@@ -226,8 +227,7 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 	return 0;
 }
 
-int container_delete(const struct runk_context *ctx, const char *id, bool force,
-		     runk_error_t *err)
+int container_delete(const struct runk_context *ctx, const char *id, bool force, runk_error_t *err)
 {
 	struct runk_state st __attribute__((cleanup(state_release))) = {0};
 	cleanup_free char *dir = NULL;
@@ -240,10 +240,11 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 	if (lock < 0)
 		return -1;
 	if (alive && !force)
-		return runk_error(err, "cannot delete container `%s` that is not stopped: use --force",
-				  id);
+		return runk_error(
+			err, "cannot delete container `%s` that is not stopped: use --force", id);
 	if (alive) {
-		/* The shim's QEMU dies with it (PR_SET_PDEATHSIG); its mounts die with its namespace. */
+		/* The shim's QEMU dies with it (PR_SET_PDEATHSIG); its mounts die with its
+		 * namespace. */
 		kill(st.pid, SIGKILL);
 		for (int i = 0; i < 500 && state_shim_alive(&st); i++)
 			usleep(10000);

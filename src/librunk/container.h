@@ -35,7 +35,6 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 		   runk_error_t *err);
 
 /* Remove a container whose shim is gone (or, with force, kill it first). */
-int container_delete(const struct runk_context *ctx, const char *id, bool force,
-		     runk_error_t *err);
+int container_delete(const struct runk_context *ctx, const char *id, bool force, runk_error_t *err);
 
 #endif

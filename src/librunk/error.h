@@ -23,7 +23,8 @@ int runk_error_errno(runk_error_t *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Put context in front of an existing error: "CONTEXT: old message".  Returns -1. */
-int runk_error_prefix(runk_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int runk_error_prefix(runk_error_t *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The full text of the error (message plus strerror), owned by the caller. */
 char *runk_error_text(const runk_error_t err);

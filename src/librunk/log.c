@@ -106,7 +106,8 @@ void runk_log(enum runk_log_level level, const char *fmt, ...)
 		return;
 	format_rfc3339_now(when, sizeof(when));
 
-	/* Build the whole line first: one write(2) keeps lines from concurrent runk processes whole. */
+	/* Build the whole line first: one write(2) keeps lines from concurrent runk processes
+	 * whole. */
 	FILE *out = open_memstream(&line, &line_len);
 	if (out == NULL)
 		return;

@@ -24,7 +24,10 @@ struct conf_key {
 	size_t offset;
 };
 
-#define KEY(section, name, type, field) {section, name, type, offsetof(struct runk_conf, field)}
+#define KEY(section, name, type, field)                                                            \
+	{                                                                                          \
+		section, name, type, offsetof(struct runk_conf, field)                             \
+	}
 
 /* Every key runk.conf accepts: the file reads as this list. */
 static const struct conf_key conf_keys[] = {
@@ -109,7 +112,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			return 1;
 		case KEY_UINT:
 			if (parse_uint(value, field) < 0)
-				set_error(ctx, line, section, name, "expected a non-negative integer");
+				set_error(ctx, line, section, name,
+					  "expected a non-negative integer");
 			return 1;
 		case KEY_BOOL:
 			if (parse_bool(value, field) < 0)
@@ -164,7 +168,8 @@ int runk_conf_load(const char *explicit_path, struct runk_conf *conf, runk_error
 		return -1;
 	}
 	if (strcmp(conf->accel, "auto") && strcmp(conf->accel, "kvm") && strcmp(conf->accel, "tcg"))
-		return runk_error(err, "%s: [hypervisor] accel: expected auto, kvm or tcg, got `%s`",
+		return runk_error(err,
+				  "%s: [hypervisor] accel: expected auto, kvm or tcg, got `%s`",
 				  path, conf->accel);
 	conf->source = strdup(path);
 	return 0;

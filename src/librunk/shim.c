@@ -53,7 +53,7 @@ enum source {
 };
 
 /* Signals a shim passes on to the container, as runc's init would receive them. */
-static const int forwarded_signals[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGUSR1,
+static const int forwarded_signals[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
 					SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
 
 struct shim {
@@ -158,24 +158,17 @@ static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 	}
 }
 
-static int handle_agent(struct shim *s, runk_error_t *err)
-{
-	int ret = agent_read(&s->agent, on_frame, s, err);
-
-	if (ret < 0)
-		return -1;
-	if (ret == 1)
-		return runk_error(err, "the guest closed the agent channel");
-	return 0;
-}
-
-static int handle_qemu_exit(struct shim *s, runk_error_t *err)
+/* QEMU exited (or will within timeout_ms): an error unless the container had already exited. */
+static int handle_qemu_exit(struct shim *s, int timeout_ms, runk_error_t *err)
 {
 	int status = 0;
 	cleanup_free char *tail = NULL;
+	int ret = vm_wait(s->vm, timeout_ms, &status, err);
 
-	if (vm_wait(s->vm, 0, &status, err) <= 0)
+	if (ret < 0)
 		return -1;
+	if (ret == 0)
+		return runk_error(err, "the guest closed the agent channel");
 	s->qemu_gone = true;
 	if (s->exited)
 		return 0;
@@ -184,12 +177,25 @@ static int handle_qemu_exit(struct shim *s, runk_error_t *err)
 			  tail && *tail ? ": " : "", tail ? tail : "");
 }
 
+static int handle_agent(struct shim *s, runk_error_t *err)
+{
+	int ret = agent_read(&s->agent, on_frame, s, err);
+
+	if (ret < 0)
+		return -1;
+	/* QEMU closes the channel when it dies: report its death, the real cause, if it is dying.
+	 */
+	if (ret == 1)
+		return handle_qemu_exit(s, 2000, err);
+	return 0;
+}
+
 /*
  * Run the event sources that matter while waiting for the agent (the agent
  * channel and QEMU's death) until done() holds or the timeout passes.
  */
-static int pump_agent(struct shim *s, bool (*done)(struct shim *), int timeout_ms,
-		      const char *what, runk_error_t *err)
+static int pump_agent(struct shim *s, bool (*done)(struct shim *), int timeout_ms, const char *what,
+		      runk_error_t *err)
 {
 	long long deadline = now_ms() + timeout_ms;
 
@@ -209,7 +215,7 @@ static int pump_agent(struct shim *s, bool (*done)(struct shim *), int timeout_m
 			continue;
 		if (n < 0)
 			return runk_error_errno(err, errno, "poll");
-		if (fds[1].revents && handle_qemu_exit(s, err) < 0)
+		if (fds[1].revents && handle_qemu_exit(s, 0, err) < 0)
 			return -1;
 		if (fds[0].revents && handle_agent(s, err) < 0)
 			return -1;
@@ -607,7 +613,7 @@ static int run_loop(struct shim *s, runk_error_t *err)
 				ret = handle_agent(s, err);
 				break;
 			case SOURCE_QEMU:
-				ret = handle_qemu_exit(s, err);
+				ret = handle_qemu_exit(s, 0, err);
 				break;
 			case SOURCE_SIGNAL:
 				handle_signal(s);
@@ -658,8 +664,13 @@ __attribute__((noreturn)) static void exit_like(int code, int signo)
 
 void shim_main(const struct shim_options *opts)
 {
-	struct shim s = {.opts = opts, .qemu_fd = -1, .signal_fd = -1, .control_fd = -1,
-			 .epoll_fd = -1, .stdin_fd = -1, .agent = {.fd = -1}};
+	struct shim s = {.opts = opts,
+			 .qemu_fd = -1,
+			 .signal_fd = -1,
+			 .control_fd = -1,
+			 .epoll_fd = -1,
+			 .stdin_fd = -1,
+			 .agent = {.fd = -1}};
 	cleanup_error runk_error_t err = NULL;
 	sigset_t set;
 

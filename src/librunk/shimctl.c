@@ -25,7 +25,8 @@ static int socket_address(const char *dir, struct sockaddr_un *addr, runk_error_
 	addr->sun_family = AF_UNIX;
 	n = snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s", dir, SHIM_SOCKET);
 	if (n < 0 || (size_t)n >= sizeof(addr->sun_path))
-		return runk_error(err, "state directory `%s` is too long for a unix socket path", dir);
+		return runk_error(err, "state directory `%s` is too long for a unix socket path",
+				  dir);
 	return 0;
 }
 
@@ -77,7 +78,8 @@ int shimctl_call(const char *dir, const char *request, yajl_val *reply, runk_err
 	if (n < 0)
 		return runk_error_errno(err, errno, "receive from the container's shim");
 	if (n == 0)
-		return runk_error(err, "the container's shim closed the connection without answering");
+		return runk_error(err,
+				  "the container's shim closed the connection without answering");
 	obj = proto_json_parse(buf, (size_t)n, err);
 	if (obj == NULL)
 		return runk_error_prefix(err, "bad reply from the container's shim");

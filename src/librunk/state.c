@@ -172,7 +172,8 @@ int state_load(const char *root, const char *id, struct runk_state *st, char **d
 	tree = yajl_tree_parse(data, parse_error, sizeof(parse_error));
 	if (tree == NULL)
 		return runk_error(err, "`%s` is corrupt: %s", path, parse_error);
-	if (tree_integer(tree, "pid", &pid) < 0 || tree_integer(tree, "pidStartTime", &start_time) < 0) {
+	if (tree_integer(tree, "pid", &pid) < 0 ||
+	    tree_integer(tree, "pidStartTime", &start_time) < 0) {
 		yajl_tree_free(tree);
 		return runk_error(err, "`%s` is corrupt: no pid", path);
 	}
