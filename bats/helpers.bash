@@ -119,3 +119,107 @@ assert_nothing_left() {
 	fi
 	! grep -qF "$TEST_DIR" /proc/self/mounts || fail "mounts left behind under $TEST_DIR"
 }
+
+# ---- Added for the lifecycle/exec/console/engine tests ----
+
+CONSOLE_RECEIVER=${CONSOLE_RECEIVER:-$BUILDDIR/tests/console-receiver}
+
+# wait_until_text FILE TEXT: wait until FILE contains TEXT, at most 120 s.
+wait_until_text() {
+	local file=$1 text=$2 i
+	for i in $(seq 1200); do
+		grep -qF -- "$text" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for '$text' in $file: $(cat "$file" 2>/dev/null)"
+}
+
+# wait_for_status ID STATUS [RUNK...]: poll `runk state ID` until its status is
+# STATUS, at most 120 s.  RUNK defaults to the test's `runk`.
+wait_for_status() {
+	local id=$1 want=$2 i got=""
+	shift 2
+	[ $# -gt 0 ] || set -- runk
+	for i in $(seq 600); do
+		got=$("$@" state "$id" 2>/dev/null | jq -r .status 2>/dev/null) || true
+		[ "$got" = "$want" ] && return 0
+		sleep 0.2
+	done
+	fail "container $id: status '$got', waited for '$want'"
+}
+
+# status_of ID: the status field of `runk state ID`.
+status_of() {
+	runk state "$1" | jq -r .status
+}
+
+# reap_detached PIDFILE CMD...: run CMD (e.g. `runk exec -d --pid-file PIDFILE ...`)
+# as a child subreaper, the way conmon does, then wait for the process whose PID
+# CMD wrote to PIDFILE and print its exit status (128+N if a signal N killed it).
+# Fails if CMD fails or the process is not a descendant that could be reaped.
+reap_detached() {
+	python3 - "$@" <<-'PY'
+		import ctypes, os, subprocess, sys
+		libc = ctypes.CDLL(None, use_errno=True)
+		if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+		    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+		pidfile, cmd = sys.argv[1], sys.argv[2:]
+		r = subprocess.run(cmd)
+		if r.returncode != 0:
+		    sys.exit(f"{cmd[0]} failed with status {r.returncode}")
+		pid = int(open(pidfile).read().strip())
+		try:
+		    _, st = os.waitpid(pid, 0)
+		except ChildProcessError:
+		    sys.exit(f"pid {pid} from {pidfile} is not a descendant: a subreaper cannot wait for it")
+		print(128 + os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st))
+	PY
+}
+
+# start_console_receiver SOCKET ARGS...: console-receiver in the background
+# (RECEIVER_PID), returning once it listens on SOCKET.
+start_console_receiver() {
+	local sock=$1 i
+	[ -x "$CONSOLE_RECEIVER" ] || fail "no $CONSOLE_RECEIVER (make builds it)"
+	"$CONSOLE_RECEIVER" "$@" &
+	RECEIVER_PID=$!
+	for i in $(seq 600); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$RECEIVER_PID" 2>/dev/null || fail "console-receiver exited"
+		sleep 0.05
+	done
+	fail "console-receiver did not listen on $sock"
+}
+
+# A container shared by the tests of one file, for tests that only observe or
+# adjust a running container (one VM boot instead of one per test).  It lives in
+# its own dir (SHARED_DIR, state root SHARED_ROOT), so the per-test setup_runk,
+# teardown_runk and assert_nothing_left never see it.
+# shared_container_setup ID ARGS...: in setup_file; creates and starts ID running ARGS.
+shared_container_setup() {
+	local id=$1
+	shift
+	setup_runk
+	SHARED_DIR=$TEST_DIR
+	SHARED_ROOT=$ROOT
+	SHARED_ID=$id
+	unset TEST_DIR ROOT
+	export SHARED_DIR SHARED_ROOT SHARED_ID RUNK_CONFIG
+	make_bundle "$SHARED_DIR/bundle" "$@"
+	shared_runk create --bundle "$SHARED_DIR/bundle" --pid-file "$SHARED_DIR/pid" "$id" \
+		</dev/null >"$SHARED_DIR/out" 2>&1 || {
+		echo "# shared container $id: create failed: $(cat "$SHARED_DIR/out")" >&3
+		return 1
+	}
+	shared_runk start "$id"
+}
+
+shared_runk() {
+	RUNK_CONFIG=$SHARED_DIR/runk.conf "$RUNK_BIN" --root "$SHARED_ROOT" "$@"
+}
+
+# In teardown_file.
+shared_container_teardown() {
+	[ -n "${SHARED_DIR:-}" ] || return 0
+	TEST_DIR=$SHARED_DIR ROOT=$SHARED_ROOT teardown_runk
+}

@@ -75,3 +75,8 @@ fuzz-run: tests/fuzz/fuzz-config fuzz-proto-run
 	tests/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		tests/fuzz/corpus-config.run
 # --- end libocispec ---
+
+# --- console-receiver (bats helper: the --console-socket end, receives the pty master) ---
+noinst_PROGRAMS += tests/console-receiver
+tests_console_receiver_SOURCES = tests/console-receiver.c
+# --- end console-receiver ---
