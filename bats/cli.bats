@@ -108,12 +108,6 @@ teardown() {
 	[ ! -e "$ROOT" ]
 }
 
-@test "commands that are not built yet fail clearly" {
-	run runk ps abc
-	assert_failure
-	assert_output --partial 'not implemented yet'
-}
-
 @test "state of an unknown container names it" {
 	run runk start no-such
 	assert_failure

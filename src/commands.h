@@ -20,7 +20,4 @@ extern const struct cli_command runk_cmd_update;
 extern const struct cli_command runk_cmd_spec;
 extern const struct cli_command runk_cmd_features;
 
-/* For subcommands whose behaviour a later issue builds: flags parse, then this fails. */
-int runk_not_implemented(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err);
-
 #endif

@@ -1,7 +1,38 @@
-/* runk ps: list the processes of a container */
+/* runk ps: the processes of a container, as its VM's guest sees them */
 #include "config.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
 #include "commands.h"
+#include "context.h"
+#include "proto.h"
+
+static int cmd_ps(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
+{
+	cleanup_session struct runk_session session;
+	const char *format = cli_string(p, "format");
+	bool json = format && strcmp(format, "json") == 0;
+	yajl_val reply = NULL, pids;
+
+	if (format && !json && strcmp(format, "table") != 0)
+		return runk_error(err, "invalid format `%s`: expected table or json", format);
+	if (runk_session_open(g, &session, err) < 0 ||
+	    container_query(&session.ctx, p->argv[0], "ps", &reply, err) < 0)
+		return -1;
+	/* The shim checked the guest's answer: pids is an array of integers >= 1. */
+	pids = proto_json_find(reply, "pids");
+	/* The processes live in the guest: a host ps cannot show them, so the table is PIDs. */
+	printf(json ? "[" : "PID\n");
+	for (size_t i = 0; pids && i < pids->u.array.len; i++)
+		printf(json ? "%s%lld" : "%s%lld\n", json && i ? "," : "",
+		       YAJL_GET_INTEGER(pids->u.array.values[i]));
+	if (json)
+		printf("]\n");
+	yajl_tree_free(reply);
+	return 0;
+}
 
 static const struct cli_option ps_options[] = {
 	{"format", 'f', CLI_STRING, "table or json"},
@@ -15,5 +46,5 @@ const struct cli_command runk_cmd_ps = {
 	.options = ps_options,
 	.min_args = 1,
 	.max_args = -1,
-	.run = runk_not_implemented,
+	.run = cmd_ps,
 };

@@ -1,7 +1,18 @@
 /* runk resume: resume a paused container */
 #include "config.h"
 
+#include "cleanup.h"
 #include "commands.h"
+#include "context.h"
+
+static int cmd_resume(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
+{
+	cleanup_session struct runk_session session;
+
+	if (runk_session_open(g, &session, err) < 0)
+		return -1;
+	return container_pause(&session.ctx, p->argv[0], false, err);
+}
 
 const struct cli_command runk_cmd_resume = {
 	.name = "resume",
@@ -9,5 +20,5 @@ const struct cli_command runk_cmd_resume = {
 	.summary = "resume a paused container",
 	.min_args = 1,
 	.max_args = 1,
-	.run = runk_not_implemented,
+	.run = cmd_resume,
 };

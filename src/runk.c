@@ -21,13 +21,6 @@ static const struct cli_command *const commands[] = {
 	&runk_cmd_resume, &runk_cmd_events, &runk_cmd_update, &runk_cmd_spec, &runk_cmd_features,
 };
 
-int runk_not_implemented(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
-{
-	(void)g;
-	(void)p;
-	return runk_error(err, "this command is not implemented yet");
-}
-
 static void print_version(void)
 {
 	const struct scmp_version *seccomp = seccomp_version();

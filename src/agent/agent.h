@@ -15,33 +15,39 @@
 #include "error.h"
 #include "proto.h"
 
+struct oci_box;
+
 #define AGENT_SHARE_DIR	    "/run/runk/share"
 #define AGENT_MODULES_ORDER "/lib/modules/runk.order"
+
+#define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
 
 /* What an epoll event belongs to: epoll_event.data.ptr points at one of these. */
 enum watch_kind {
 	WATCH_PORT,
 	WATCH_SIGNAL,
 	WATCH_TIMER,
+	WATCH_INOTIFY,
 	WATCH_STDIN,
 	WATCH_STDOUT,
 	WATCH_STDERR,
 };
 
 struct container;
+struct proc;
 
 struct watch {
 	enum watch_kind kind;
-	struct container *container;
+	struct proc *proc;
 };
 
-/* A pipe the agent reads (stdout/stderr) and forwards as frames. */
+/* A pipe (or pty master) the agent reads and forwards as frames. */
 struct out_stream {
 	int fd;
 	struct watch watch;
 };
 
-/* The container's stdin: STDIN frames queue here until the pipe takes them. */
+/* A process's stdin: STDIN frames queue here until the pipe (or pty) takes them. */
 struct in_stream {
 	int fd;
 	struct watch watch;
@@ -51,21 +57,36 @@ struct in_stream {
 	size_t len;
 };
 
-struct container {
-	struct container *next;
-	char *id;
+/*
+ * A process the host sees through one stream: a container's init or a
+ * process exec'd into it.  With a terminal, stdin and stdout are two dups of
+ * the pty master (epoll needs one fd per direction) and there is no stderr.
+ */
+struct proc {
+	struct proc *next;
+	struct container *container;
 	uint32_t stream;
-	pid_t pid;	 /* in the agent's pid namespace */
-	dev_t pidns_dev; /* the container's pid namespace, for signal --all */
-	ino_t pidns_ino;
-	bool own_pidns;
-	int start_fd; /* write end of the start pipe; -1 once started */
+	pid_t pid;  /* in the agent's pid namespace */
+	int tty_fd; /* pty master, -1 without a terminal */
 	struct in_stream in;
 	struct out_stream out, err;
 	bool exited;
 	int exit_status;
 	int exit_signal;
 	bool event_sent;
+	/* Freed after the current batch of epoll events (which may still name it). */
+	bool dead;
+};
+
+struct container {
+	struct container *next;
+	char *id;
+	char *cgroup; /* AGENT_CGROUP_ROOT/<id> */
+	struct proc *init;
+	int start_fd; /* write end of the start pipe; -1 once started */
+	int oom_wd;   /* inotify watch of memory.events, -1 if none */
+	long long oom_kills;
+	bool dead; /* deleted: freed with its processes after the current batch */
 };
 
 struct agent {
@@ -74,9 +95,12 @@ struct agent {
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
-	struct watch port_watch, signal_watch, timer_watch;
+	int inotify_fd;
+	struct watch port_watch, signal_watch, timer_watch, inotify_watch;
 	struct proto_decoder decoder;
 	struct container *containers;
+	struct container *graveyard; /* deleted containers, freed by agent_sweep */
+	struct proc *procs;
 };
 
 /* log.c: to /dev/kmsg.  Level 3 (error) always reaches the console; 6 (info) with runk.debug. */
@@ -110,31 +134,102 @@ void request_handle(struct agent *agent, const struct proto_frame *frame);
 
 /* container.c */
 struct container *container_find(struct agent *agent, const char *id);
-struct container *container_find_stream(struct agent *agent, uint32_t stream);
 int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t *pid,
 		     runk_error_t *err);
 int container_start(struct agent *agent, struct container *c, runk_error_t *err);
-int container_signal(struct agent *agent, struct container *c, int sig, bool all,
+/* proc NULL: the init; all: every process of the container. */
+int container_signal(struct agent *agent, struct container *c, struct proc *proc, int sig, bool all,
 		     runk_error_t *err);
-/* SIGCHLD: reap every child (PID 1 inherits orphans) and record container exits. */
+/* Kill everything left, remove the cgroup, forget the container. */
+int container_delete(struct agent *agent, struct container *c, runk_error_t *err);
+bool container_running(const struct container *c);
+/* SIGCHLD: reap every child (PID 1 inherits orphans) and record process exits. */
 void container_reap_all(struct agent *agent);
+
+/* proc.c: the processes behind streams */
+struct proc *proc_find_stream(struct agent *agent, uint32_t stream);
+struct proc *proc_new(struct agent *agent, struct container *c, uint32_t stream);
+/* Register the stdio fds with epoll (non-blocking, output watched). */
+int proc_watch(struct agent *agent, struct proc *p, runk_error_t *err);
+/* Close its fds, unlink it from epoll; it is freed by agent_sweep. */
+void proc_kill_streams(struct agent *agent, struct proc *p);
 /* Send the exit EVENT once the process exited and its output was drained. */
-void container_maybe_report_exit(struct agent *agent, struct container *c);
+void proc_maybe_report_exit(struct agent *agent, struct proc *p);
+void agent_sweep(struct agent *agent);
+
+/* stdio.c: what a new process gets as stdio, pipes or a pty */
+struct stdio_fds {
+	int child[3];	  /* stdin, stdout, stderr for the child (the pty slave three times) */
+	int in, out, err; /* the agent's ends; err -1 with a tty */
+	int tty;	  /* pty master, -1 without */
+};
+int stdio_open(struct stdio_fds *s, bool terminal, const struct oci_box *size, runk_error_t *err);
+/* In the agent after the fork: close the child's ends. */
+void stdio_close_child(struct stdio_fds *s);
+void stdio_close(struct stdio_fds *s);
+/* Hand the agent's ends over to a process. */
+void stdio_give(struct stdio_fds *s, struct proc *p);
+/* In the child: a new session, the pty as controlling terminal, fds 0-2. */
+int stdio_child_setup(const struct stdio_fds *s, runk_error_t *err);
+int tty_resize(int fd, unsigned int rows, unsigned int cols, runk_error_t *err);
+
+/* cgroup.c: the container's cgroup in the guest (cgroup2) */
+struct oci_linux_resources;
+void cgroup_enable_controllers(void);
+int cgroup_create(struct container *c, runk_error_t *err);
+/* Write "0" to cgroup.procs: the calling process moves itself in (in a child). */
+int cgroup_enter(const char *cgroup, runk_error_t *err);
+int cgroup_apply(const char *cgroup, const struct oci_linux_resources *r, runk_error_t *err);
+/* The pids in cgroup.procs, sorted. */
+int cgroup_pids(const char *cgroup, long long **pids, size_t *count, runk_error_t *err);
+int cgroup_signal(const char *cgroup, int sig, runk_error_t *err);
+/* SIGKILL everything and remove the directory. */
+int cgroup_destroy(const char *cgroup, runk_error_t *err);
+int cgroup_stats(const char *cgroup, struct proto_json *reply, runk_error_t *err);
+/* OOM kills: watch memory.events, send {"event":"oom"} when oom_kill grows. */
+void cgroup_oom_watch(struct agent *agent, struct container *c);
+void cgroup_oom_check(struct agent *agent, struct container *c);
+void cgroup_inotify_ready(struct agent *agent);
+long long cgroup_oom_kills(const char *cgroup);
+
+/* resources.c: OCI linux.resources -> cgroup2 files (pure; unit-tested) */
+struct cgroup_setting {
+	char *file;
+	char *value;
+	const char *field; /* the OCI field, for messages */
+};
+/*
+ * current_limit: memory.max now (-1 for "max", 0 unknown), for a swap
+ * limit given without a memory limit (an update).
+ */
+int resources_to_cgroup2(const struct oci_linux_resources *r, long long current_limit,
+			 struct cgroup_setting **out, size_t *count, runk_error_t *err);
+void cgroup_settings_free(struct cgroup_setting *s, size_t count);
+long long cpu_shares_to_weight(long long shares);
+int memory_swap_to_v2(long long swap, long long limit, long long *out, runk_error_t *err);
+/* Parse a JSON linux.resources object with libocispec (caller frees with oci_config_free). */
+struct oci_config;
+struct oci_config *resources_parse(const char *json, size_t len, runk_error_t *err);
+
+/* exec.c */
+int exec_process(struct agent *agent, struct container *c, uint32_t stream,
+		 const char *process_json, size_t len, pid_t *pid, runk_error_t *err);
 
 /* rootfs.c (in the container's child, before exec) */
-struct oci_config;
 int rootfs_setup(const struct oci_config *cfg, const char *rootfs, int clone_flags,
 		 runk_error_t *err);
 
-/* process.c (in the container's child) */
-int process_set_user(const struct oci_config *cfg, runk_error_t *err);
-void process_exec(const struct oci_config *cfg) __attribute__((noreturn));
+/* process.c (in the child) */
+struct oci_process;
+int process_set_user(const struct oci_process *process, runk_error_t *err);
+void process_exec(const struct oci_process *process) __attribute__((noreturn));
+/* Close every descriptor from 3 up except keep (sorted or not, -1 ignored). */
+void close_fds_except(const int *keep, size_t count);
 
 /* io.c */
 void io_stdin_frame(struct agent *agent, const struct proto_frame *frame);
-void io_stdin_writable(struct agent *agent, struct container *c);
-void io_output_ready(struct agent *agent, struct container *c, struct out_stream *s,
-		     unsigned int type);
-void io_close_stdin(struct agent *agent, struct container *c);
+void io_stdin_writable(struct agent *agent, struct proc *p);
+void io_output_ready(struct agent *agent, struct proc *p, struct out_stream *s, unsigned int type);
+void io_close_stdin(struct agent *agent, struct proc *p);
 
 #endif

@@ -1,7 +1,10 @@
 /*
- * Containers, as the agent (parent) sees them: create clones the container's
- * init into its namespaces, where it sets up its root and waits on a pipe;
- * start releases it; the SIGCHLD handler reaps it and reports its exit.
+ * Containers, as the agent (parent) sees them: create makes the container's
+ * cgroup with its limits and clones the container's init into its
+ * namespaces, where it joins the cgroup, sets up its root and waits on a
+ * pipe; start releases it; the SIGCHLD handler reaps it (and every process
+ * exec'd into it) and reports its exit; delete kills what is left and
+ * forgets the container.
  */
 #include "config.h"
 
@@ -15,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,12 +39,9 @@ struct container *container_find(struct agent *agent, const char *id)
 	return NULL;
 }
 
-struct container *container_find_stream(struct agent *agent, uint32_t stream)
+bool container_running(const struct container *c)
 {
-	for (struct container *c = agent->containers; c; c = c->next)
-		if (c->stream == stream)
-			return c;
-	return NULL;
+	return c->init && !c->init->exited;
 }
 
 static void oci_config_freep(struct oci_config **cfg)
@@ -49,35 +49,30 @@ static void oci_config_freep(struct oci_config **cfg)
 	oci_config_free(*cfg);
 }
 
-/* The pipes between the agent and one container's init. */
+/* The pipes between the agent and one container's init, besides its stdio. */
 struct child_pipes {
-	int in[2], out[2], err[2];
 	int start[2]; /* the agent writes one byte to start the process */
 	int sync[2];  /* the child reports "ready" (a 0 byte) or an error message */
 };
 
 static void pipes_close(struct child_pipes *p)
 {
-	int *fds = (int *)p;
+	int *fds[] = {&p->start[0], &p->start[1], &p->sync[0], &p->sync[1]};
 
-	for (size_t i = 0; i < sizeof(*p) / sizeof(int); i++)
-		if (fds[i] >= 0) {
-			close(fds[i]);
-			fds[i] = -1;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
 		}
 }
 
 static int pipes_open(struct child_pipes *p, runk_error_t *err)
 {
-	int *fds = (int *)p;
-
-	for (size_t i = 0; i < sizeof(*p) / sizeof(int); i++)
-		fds[i] = -1;
-	for (size_t i = 0; i < sizeof(*p) / sizeof(int); i += 2)
-		if (pipe2(fds + i, O_CLOEXEC) < 0) {
-			pipes_close(p);
-			return runk_error_errno(err, errno, "pipe");
-		}
+	p->start[0] = p->start[1] = p->sync[0] = p->sync[1] = -1;
+	if (pipe2(p->start, O_CLOEXEC) < 0 || pipe2(p->sync, O_CLOEXEC) < 0) {
+		pipes_close(p);
+		return runk_error_errno(err, errno, "pipe");
+	}
 	return 0;
 }
 
@@ -153,21 +148,7 @@ static int config_check(const struct oci_config *cfg, runk_error_t *err)
 		return runk_error(err, "config.json: process.args is empty");
 	if (p->cwd == NULL || p->cwd[0] != '/')
 		return runk_error(err, "config.json: process.cwd must be an absolute path");
-	if (p->terminal)
-		return runk_error(err, "config.json: process.terminal is not supported yet");
 	return 0;
-}
-
-/* Close every descriptor from 3 up except the two the child still needs. */
-static void close_fds_except(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-
-	if (lo > 3)
-		close_range(3, (unsigned int)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
-	close_range((unsigned int)hi + 1, UINT_MAX, 0);
 }
 
 static void child_fail(int sync_fd, runk_error_t err)
@@ -179,12 +160,17 @@ static void child_fail(int sync_fd, runk_error_t err)
 	_exit(1);
 }
 
-/* The container's init, between clone and exec.  Never returns. */
+/*
+ * The container's init, between clone and exec.  Never returns.  It joins
+ * the container's cgroup itself, before it makes its cgroup namespace, so
+ * that namespace is rooted at the container's cgroup.
+ */
 static void child_main(const struct oci_config *cfg, const char *rootfs, int flags,
-		       struct child_pipes *p)
+		       const char *cgroup, const struct stdio_fds *stdio, struct child_pipes *p)
 {
 	runk_error_t err = NULL;
 	sigset_t all;
+	int keep[2] = {p->start[0], p->sync[1]};
 	char go;
 
 	/* Undo what PID 1 set up for itself: ignored and blocked signals survive exec. */
@@ -192,13 +178,16 @@ static void child_main(const struct oci_config *cfg, const char *rootfs, int fla
 		signal(sig, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	setsid();
-	if (dup2(p->in[0], 0) < 0 || dup2(p->out[1], 1) < 0 || dup2(p->err[1], 2) < 0) {
-		runk_error_errno(&err, errno, "dup2 stdio");
+	if (stdio_child_setup(stdio, &err) < 0)
+		child_fail(p->sync[1], err);
+	close_fds_except(keep, 2);
+	if (cgroup_enter(cgroup, &err) < 0)
+		child_fail(p->sync[1], err);
+	if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+		runk_error_errno(&err, errno, "unshare the cgroup namespace");
 		child_fail(p->sync[1], err);
 	}
-	close_fds_except(p->start[0], p->sync[1]);
-	if (rootfs_setup(cfg, rootfs, flags, &err) < 0 || process_set_user(cfg, &err) < 0)
+	if (rootfs_setup(cfg, rootfs, flags, &err) < 0 || process_set_user(cfg->process, &err) < 0)
 		child_fail(p->sync[1], err);
 	if (chdir(cfg->process->cwd) < 0) {
 		runk_error_errno(&err, errno, "chdir to cwd %s", cfg->process->cwd);
@@ -212,7 +201,7 @@ static void child_main(const struct oci_config *cfg, const char *rootfs, int fla
 	if (read(p->start[0], &go, 1) != 1)
 		_exit(1);
 	close(p->start[0]);
-	process_exec(cfg);
+	process_exec(cfg->process);
 }
 
 /* Wait for the child's verdict on its setup: 0 ready, or an error with its message. */
@@ -247,31 +236,59 @@ static int child_wait_ready(int fd, runk_error_t *err)
 	return runk_error(err, "%s", msg);
 }
 
-static void pidns_record(struct container *c)
+static void container_free(struct container *c)
 {
-	char path[64];
-	struct stat self, st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
-	if (stat(path, &st) < 0 || stat("/proc/self/ns/pid", &self) < 0)
+	if (c == NULL)
 		return;
-	c->pidns_dev = st.st_dev;
-	c->pidns_ino = st.st_ino;
-	c->own_pidns = st.st_ino != self.st_ino || st.st_dev != self.st_dev;
+	free(c->id);
+	free(c->cgroup);
+	free(c);
 }
 
-static int container_watch(struct agent *agent, struct container *c, runk_error_t *err)
+/* The cgroup with the config's limits, before any process is in it. */
+static int container_cgroup(struct container *c, const struct oci_config *cfg, runk_error_t *err)
 {
-	fcntl(c->in.fd, F_SETFL, O_NONBLOCK);
-	fcntl(c->out.fd, F_SETFL, O_NONBLOCK);
-	fcntl(c->err.fd, F_SETFL, O_NONBLOCK);
-	c->in.watch = (struct watch){WATCH_STDIN, c};
-	c->out.watch = (struct watch){WATCH_STDOUT, c};
-	c->err.watch = (struct watch){WATCH_STDERR, c};
-	if (agent_watch(agent, c->out.fd, EPOLLIN, &c->out.watch, err) < 0 ||
-	    agent_watch(agent, c->err.fd, EPOLLIN, &c->err.watch, err) < 0)
+	if (cgroup_create(c, err) < 0)
 		return -1;
+	if (cfg->linux && cfg->linux->resources &&
+	    cgroup_apply(c->cgroup, cfg->linux->resources, err) < 0) {
+		rmdir(c->cgroup);
+		return -1;
+	}
 	return 0;
+}
+
+/* Clone the init and wait until its root is ready; returns its pid. */
+static pid_t init_spawn(const struct oci_config *cfg, const char *rootfs, int flags,
+			struct container *c, struct stdio_fds *stdio, int *start_fd,
+			runk_error_t *err)
+{
+	struct child_pipes p;
+	pid_t child;
+
+	if (pipes_open(&p, err) < 0)
+		return -1;
+	/* The cgroup namespace is made by the child once it is in the container's cgroup. */
+	child = (pid_t)syscall(SYS_clone, (unsigned long)(flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL,
+			       NULL, NULL, 0);
+	if (child < 0) {
+		pipes_close(&p);
+		return runk_error_errno(err, errno, "clone the container's init");
+	}
+	if (child == 0)
+		child_main(cfg, rootfs, flags, c->cgroup, stdio, &p);
+	close(p.start[0]), close(p.sync[1]);
+	p.start[0] = p.sync[1] = -1;
+	stdio_close_child(stdio);
+	if (child_wait_ready(p.sync[0], err) < 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		pipes_close(&p);
+		return -1;
+	}
+	*start_fd = steal_fd(&p.start[1]);
+	pipes_close(&p);
+	return child;
 }
 
 int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t *pid,
@@ -279,14 +296,15 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t
 {
 	__attribute__((cleanup(oci_config_freep))) struct oci_config *cfg = NULL;
 	cleanup_free char *dir = NULL, *config_path = NULL, *rootfs = NULL, *parse_err = NULL;
-	struct child_pipes p;
 	struct container *c;
-	int flags;
+	struct stdio_fds stdio;
+	int flags, start_fd = -1;
 	pid_t child;
+	struct proc *p;
 
 	if (container_find(agent, id))
 		return runk_error(err, "container `%s` already exists", id);
-	if (container_find_stream(agent, stream))
+	if (proc_find_stream(agent, stream))
 		return runk_error(err, "stream %u is already in use", stream);
 	if (asprintf(&dir, "%s/%s", AGENT_SHARE_DIR, id) < 0 ||
 	    asprintf(&config_path, "%s/config.json", dir) < 0)
@@ -298,39 +316,33 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t
 	if (config_check(cfg, err) < 0 || clone_flags(cfg, &flags, err) < 0 ||
 	    rootfs_path(dir, cfg, &rootfs, err) < 0)
 		return -1;
-	if (pipes_open(&p, err) < 0)
-		return -1;
-	child = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
-	if (child < 0) {
-		pipes_close(&p);
-		return runk_error_errno(err, errno, "clone the container's init");
-	}
-	if (child == 0)
-		child_main(cfg, rootfs, flags, &p);
-
-	close(p.in[0]), close(p.out[1]), close(p.err[1]), close(p.start[0]), close(p.sync[1]);
-	p.in[0] = p.out[1] = p.err[1] = p.start[0] = p.sync[1] = -1;
-	if (child_wait_ready(p.sync[0], err) < 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		pipes_close(&p);
-		return -1;
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(id)) == NULL)
 		abort();
-	c->stream = stream;
-	c->pid = child;
-	c->start_fd = p.start[1];
-	c->in.fd = p.in[1];
-	c->out.fd = p.out[0];
-	c->err.fd = p.err[0];
-	close(p.sync[0]);
-	pidns_record(c);
+	c->start_fd = c->oom_wd = -1;
+	if (container_cgroup(c, cfg, err) < 0) {
+		container_free(c);
+		return -1;
+	}
+	if (stdio_open(&stdio, cfg->process->terminal, cfg->process->console_size, err) < 0 ||
+	    (child = init_spawn(cfg, rootfs, flags, c, &stdio, &start_fd, err)) < 0) {
+		stdio_close(&stdio);
+		cgroup_destroy(c->cgroup, NULL);
+		container_free(c);
+		return -1;
+	}
+	c->start_fd = start_fd;
+	p = proc_new(agent, c, stream);
+	p->pid = child;
+	stdio_give(&stdio, p);
+	c->init = p;
 	c->next = agent->containers;
 	agent->containers = c;
-	if (container_watch(agent, c, err) < 0)
+	cgroup_oom_watch(agent, c);
+	if (proc_watch(agent, p, err) < 0) {
+		container_delete(agent, c, NULL);
 		return -1;
+	}
 	log_info("created container %s, pid %d, stream %u", id, (int)child, stream);
 	*pid = child;
 	return 0;
@@ -340,7 +352,7 @@ int container_start(struct agent *agent, struct container *c, runk_error_t *err)
 {
 	char go = 1;
 
-	if (c->exited)
+	if (!container_running(c))
 		return runk_error(err, "container `%s` has exited", c->id);
 	if (c->start_fd < 0)
 		return runk_error(err, "container `%s` was already started", c->id);
@@ -351,69 +363,56 @@ int container_start(struct agent *agent, struct container *c, runk_error_t *err)
 	return 0;
 }
 
-/*
- * --all: every process in the container's pid namespace.  There is no
- * per-container cgroup yet (resources come with a later issue), so walk
- * /proc and compare each process's pid namespace with the container's.
- * The agent lives in the root namespace and is never matched.  Without a
- * pid namespace of its own only the init can be told apart.
- */
-static int signal_pidns(struct container *c, int sig, runk_error_t *err)
+int container_signal(struct agent *agent, struct container *c, struct proc *proc, int sig, bool all,
+		     runk_error_t *err)
 {
-	cleanup_dir DIR *proc = opendir("/proc");
-	struct dirent *de;
-
+	/* --all reaches every process in the container's cgroup, exec'd ones too. */
+	if (all)
+		return cgroup_signal(c->cgroup, sig, err);
 	if (proc == NULL)
-		return runk_error_errno(err, errno, "open /proc");
-	while ((de = readdir(proc)) != NULL) {
-		char path[300];
-		struct stat st;
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end != '\0' || pid <= 1)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
-		if (stat(path, &st) < 0 || st.st_ino != c->pidns_ino || st.st_dev != c->pidns_dev)
-			continue;
-		if (kill((pid_t)pid, sig) < 0 && errno != ESRCH)
-			return runk_error_errno(err, errno, "kill %ld", pid);
-	}
-	return 0;
-}
-
-int container_signal(struct agent *agent, struct container *c, int sig, bool all, runk_error_t *err)
-{
+		proc = c->init;
 	/* Like runc: `kill --all` of a stopped container succeeds, a plain kill does not. */
-	if (c->exited)
-		return all ? 0 : runk_error(err, "container `%s` is not running", c->id);
-	if (all && c->own_pidns)
-		return signal_pidns(c, sig, err);
-	if (kill(c->pid, sig) < 0)
-		return runk_error_errno(err, errno, "kill container `%s`", c->id);
+	if (proc->exited) {
+		if (proc == c->init)
+			return runk_error(err, "container `%s` is not running", c->id);
+		return runk_error(err, "the process on stream %u is not running", proc->stream);
+	}
+	if (kill(proc->pid, sig) < 0)
+		return runk_error_errno(err, errno, "kill pid %d of container `%s`", (int)proc->pid,
+					c->id);
 	return 0;
 }
 
-void container_maybe_report_exit(struct agent *agent, struct container *c)
+int container_delete(struct agent *agent, struct container *c, runk_error_t *err)
 {
-	cleanup_error runk_error_t err = NULL;
-	cleanup_free char *text = NULL;
-	struct proto_json *json;
-	size_t len;
+	struct container **pp;
 
-	if (!c->exited || c->event_sent || c->out.fd >= 0 || c->err.fd >= 0)
-		return;
-	json = proto_json_new();
-	proto_json_add_string(json, "event", "exit");
-	proto_json_add_int(json, "status", c->exit_status);
-	proto_json_add_int(json, "signal", c->exit_signal);
-	if (proto_json_finish(json, &text, &len, &err) < 0) {
-		agent_log_err("exit event", err);
-		return;
+	if (c->oom_wd >= 0)
+		inotify_rm_watch(agent->inotify_fd, c->oom_wd);
+	c->oom_wd = -1;
+	/* Kills what is left and waits for it to be gone. */
+	if (cgroup_destroy(c->cgroup, err) < 0)
+		return -1;
+	for (struct proc *p = agent->procs; p; p = p->next) {
+		if (p->container != c || p->dead)
+			continue;
+		if (!p->exited && waitpid(p->pid, NULL, WNOHANG) == 0)
+			log_info("pid %d of %s still exiting; reaped later", (int)p->pid, c->id);
+		proc_kill_streams(agent, p);
 	}
-	c->event_sent = true;
-	log_info("container %s exited: status %d signal %d", c->id, c->exit_status, c->exit_signal);
-	agent_send(agent, PROTO_EVENT, c->stream, text, len);
+	if (c->start_fd >= 0)
+		close(c->start_fd);
+	c->start_fd = -1;
+	for (pp = &agent->containers; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	c->dead = true;
+	c->next = agent->graveyard;
+	agent->graveyard = c;
+	log_info("deleted container %s", c->id);
+	return 0;
 }
 
 void container_reap_all(struct agent *agent)
@@ -422,25 +421,25 @@ void container_reap_all(struct agent *agent)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct container *c;
+		struct proc *p;
 
-		for (c = agent->containers; c; c = c->next)
-			if (c->pid == pid && !c->exited)
+		for (p = agent->procs; p; p = p->next)
+			if (p->pid == pid && !p->exited && !p->dead)
 				break;
-		if (c == NULL)
+		if (p == NULL)
 			continue; /* an orphan reparented to PID 1 */
-		c->exited = true;
+		p->exited = true;
 		if (WIFSIGNALED(status)) {
-			c->exit_signal = WTERMSIG(status);
-			c->exit_status = 128 + c->exit_signal;
+			p->exit_signal = WTERMSIG(status);
+			p->exit_status = 128 + p->exit_signal;
 		} else {
-			c->exit_status = WEXITSTATUS(status);
+			p->exit_status = WEXITSTATUS(status);
 		}
-		if (c->start_fd >= 0) {
-			close(c->start_fd);
-			c->start_fd = -1;
+		if (p->container->init == p && p->container->start_fd >= 0) {
+			close(p->container->start_fd);
+			p->container->start_fd = -1;
 		}
-		io_close_stdin(agent, c);
-		container_maybe_report_exit(agent, c);
+		io_close_stdin(agent, p);
+		proc_maybe_report_exit(agent, p);
 	}
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -98,6 +99,9 @@ static int signals_setup(struct agent *agent, runk_error_t *err)
 	agent->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (agent->timer_fd < 0)
 		return runk_error_errno(err, errno, "timerfd");
+	agent->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (agent->inotify_fd < 0)
+		log_error("inotify: %s (no OOM events)", strerror(errno));
 	return 0;
 }
 
@@ -120,7 +124,8 @@ static int send_hello(struct agent *agent, runk_error_t *err)
 int main(void)
 {
 	cleanup_error runk_error_t err = NULL;
-	struct agent agent = {.port_fd = -1, .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1};
+	struct agent agent = {
+		.port_fd = -1, .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1, .inotify_fd = -1};
 
 	umask(022);
 	if (root_make_pivotable(&err) < 0 || mount_basics(&err) < 0) {
@@ -132,6 +137,7 @@ int main(void)
 	log_info("starting");
 	if (signals_setup(&agent, &err) < 0)
 		agent_fatal("signals", err);
+	cgroup_enable_controllers();
 	if (modules_load(AGENT_MODULES_ORDER, &err) < 0)
 		agent_fatal("loading kernel modules", err);
 	if (share_mount(&err) < 0)

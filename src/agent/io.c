@@ -1,7 +1,10 @@
 /*
- * A container's stdio: STDIN frames -> its stdin pipe; its stdout/stderr
+ * A process's stdio: STDIN frames -> its stdin pipe; its stdout/stderr
  * pipes -> STDOUT/STDERR frames, each ended by an empty frame at EOF.  The
- * exit EVENT waits for both EOFs so no output follows it.
+ * exit EVENT waits for both EOFs so no output follows it.  With a terminal
+ * both directions go through the pty master and there is no stderr; EOF on
+ * stdin becomes the terminal's EOF character (closing the master would hang
+ * the terminal up and lose the output).
  */
 #include "config.h"
 
@@ -9,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -17,24 +21,35 @@
 /* Input the process has not read yet; past this the host is flooding us. */
 #define STDIN_QUEUE_MAX (16 * 1024 * 1024)
 
-void io_close_stdin(struct agent *agent, struct container *c)
+void io_close_stdin(struct agent *agent, struct proc *p)
 {
-	if (c->in.fd < 0)
+	if (p->in.fd < 0)
 		return;
-	if (c->in.watching)
-		agent_unwatch(agent, c->in.fd);
-	close(c->in.fd);
-	c->in.fd = -1;
-	c->in.watching = false;
-	free(c->in.buf);
-	c->in.buf = NULL;
-	c->in.len = 0;
+	if (p->in.watching)
+		agent_unwatch(agent, p->in.fd);
+	close(p->in.fd);
+	p->in.fd = -1;
+	p->in.watching = false;
+	free(p->in.buf);
+	p->in.buf = NULL;
+	p->in.len = 0;
+}
+
+/* The EOF character, which a reader in canonical mode sees as the end of its input. */
+static void tty_send_eof(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) < 0 || !(t.c_lflag & ICANON) || t.c_cc[VEOF] == _POSIX_VDISABLE)
+		return;
+	if (write(fd, &t.c_cc[VEOF], 1) < 0)
+		log_info("pty: EOF character not written: %s", strerror(errno));
 }
 
 /* Write what the pipe takes now; watch for room if some is left. */
-static void stdin_flush(struct agent *agent, struct container *c)
+static void stdin_flush(struct agent *agent, struct proc *p)
 {
-	struct in_stream *in = &c->in;
+	struct in_stream *in = &p->in;
 	cleanup_error runk_error_t err = NULL;
 
 	while (in->len > 0) {
@@ -46,14 +61,16 @@ static void stdin_flush(struct agent *agent, struct container *c)
 			break;
 		if (n <= 0) {
 			/* EPIPE: the process closed its stdin; what is left has no reader. */
-			io_close_stdin(agent, c);
+			io_close_stdin(agent, p);
 			return;
 		}
 		memmove(in->buf, in->buf + n, in->len - (size_t)n);
 		in->len -= (size_t)n;
 	}
 	if (in->len == 0 && in->eof) {
-		io_close_stdin(agent, c);
+		if (p->tty_fd >= 0)
+			tty_send_eof(p->tty_fd);
+		io_close_stdin(agent, p);
 		return;
 	}
 	if (in->len > 0 && !in->watching) {
@@ -69,45 +86,46 @@ static void stdin_flush(struct agent *agent, struct container *c)
 
 void io_stdin_frame(struct agent *agent, const struct proto_frame *frame)
 {
-	struct container *c = container_find_stream(agent, frame->id);
+	struct proc *p = proc_find_stream(agent, frame->id);
 	struct in_stream *in;
 	uint8_t *buf;
 
-	if (c == NULL) {
+	if (p == NULL) {
 		log_error("STDIN for unknown stream %u dropped", frame->id);
 		return;
 	}
-	in = &c->in;
+	in = &p->in;
 	if (in->fd < 0 || in->eof)
 		return; /* stdin already closed: nothing will read it */
 	if (frame->len == 0) {
 		in->eof = true;
-		stdin_flush(agent, c);
+		stdin_flush(agent, p);
 		return;
 	}
 	if (in->len + frame->len > STDIN_QUEUE_MAX) {
-		log_error("stdin of %s: queue full, %u bytes dropped", c->id, frame->len);
+		log_error("stdin of stream %u: queue full, %u bytes dropped", p->stream,
+			  frame->len);
 		return;
 	}
 	buf = realloc(in->buf, in->len + frame->len);
 	if (buf == NULL) {
-		log_error("stdin of %s: out of memory, %u bytes dropped", c->id, frame->len);
+		log_error("stdin of stream %u: out of memory, %u bytes dropped", p->stream,
+			  frame->len);
 		return;
 	}
 	memcpy(buf + in->len, frame->payload, frame->len);
 	in->buf = buf;
 	in->len += frame->len;
-	stdin_flush(agent, c);
+	stdin_flush(agent, p);
 }
 
-void io_stdin_writable(struct agent *agent, struct container *c)
+void io_stdin_writable(struct agent *agent, struct proc *p)
 {
-	if (c->in.fd >= 0)
-		stdin_flush(agent, c);
+	if (p->in.fd >= 0)
+		stdin_flush(agent, p);
 }
 
-void io_output_ready(struct agent *agent, struct container *c, struct out_stream *s,
-		     unsigned int type)
+void io_output_ready(struct agent *agent, struct proc *p, struct out_stream *s, unsigned int type)
 {
 	static uint8_t buf[OUTPUT_READ_SIZE];
 	ssize_t n;
@@ -118,13 +136,13 @@ void io_output_ready(struct agent *agent, struct container *c, struct out_stream
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0) {
-		agent_send(agent, type, c->stream, buf, (size_t)n);
+		agent_send(agent, type, p->stream, buf, (size_t)n);
 		return;
 	}
 	/* EOF (or a broken pipe): tell the host, then maybe the exit. */
 	agent_unwatch(agent, s->fd);
 	close(s->fd);
 	s->fd = -1;
-	agent_send(agent, type, c->stream, NULL, 0);
-	container_maybe_report_exit(agent, c);
+	agent_send(agent, type, p->stream, NULL, 0);
+	proc_maybe_report_exit(agent, p);
 }

@@ -1,8 +1,9 @@
-/* The container's process, in its init after the root is ready: user ids, then exec. */
+/* The container's process (its init, or an exec'd one) once set up: user ids, then exec. */
 #include "config.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,33 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-int process_set_user(const struct oci_config *cfg, runk_error_t *err)
+static int compare_int(const void *a, const void *b)
 {
-	const struct oci_user *u = cfg->process->user;
+	return *(const int *)a - *(const int *)b;
+}
+
+void close_fds_except(const int *keep, size_t count)
+{
+	int sorted[8];
+	unsigned int from = 3;
+
+	if (count > sizeof(sorted) / sizeof(sorted[0]))
+		abort();
+	memcpy(sorted, keep, count * sizeof(*keep));
+	qsort(sorted, count, sizeof(*sorted), compare_int);
+	for (size_t i = 0; i < count; i++) {
+		if (sorted[i] < (int)from)
+			continue;
+		if ((unsigned int)sorted[i] > from)
+			close_range(from, (unsigned int)sorted[i] - 1, 0);
+		from = (unsigned int)sorted[i] + 1;
+	}
+	close_range(from, UINT_MAX, 0);
+}
+
+int process_set_user(const struct oci_process *process, runk_error_t *err)
+{
+	const struct oci_user *u = process->user;
 	cleanup_free gid_t *gids = NULL;
 	size_t ngids = u ? u->additional_gids_len : 0;
 
@@ -50,11 +75,11 @@ static void path_from_env(char *const *env)
 	setenv("PATH", path, 1);
 }
 
-void process_exec(const struct oci_config *cfg)
+void process_exec(const struct oci_process *process)
 {
 	static char *const empty_env[] = {NULL};
-	char *const *args = cfg->process->args;
-	char *const *env = cfg->process->env ? cfg->process->env : empty_env;
+	char *const *args = process->args;
+	char *const *env = process->env ? process->env : empty_env;
 	int e;
 
 	path_from_env(env);

@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "ocispec.h"
 
 typedef int (*request_fn)(struct agent *agent, yajl_val req, struct proto_json *reply,
 			  runk_error_t *err);
@@ -37,14 +38,45 @@ static int op_ping(struct agent *agent, yajl_val req, struct proto_json *reply, 
 	return 0;
 }
 
+/* Stream ids: 1 .. 2^31. */
+#define STREAM_MAX (1LL << 31)
+
+static int get_stream(yajl_val req, long long *stream, runk_error_t *err)
+{
+	return proto_json_get_int(req, "stream", 1, STREAM_MAX, stream, err);
+}
+
+/* The process on a stream, which must belong to container c. */
+static int get_proc(struct agent *agent, struct container *c, long long stream, struct proc **p,
+		    runk_error_t *err)
+{
+	*p = proc_find_stream(agent, (uint32_t)stream);
+	if (*p == NULL || (*p)->container != c)
+		return runk_error(err, "container `%s` has no process on stream %lld", c->id,
+				  stream);
+	return 0;
+}
+
+/* A member that must be a JSON object, as text for libocispec. */
+static int get_object_text(yajl_val req, const char *key, char **text, size_t *len,
+			   runk_error_t *err)
+{
+	yajl_val v = proto_json_find(req, key);
+
+	if (v == NULL)
+		return runk_error(err, "missing \"%s\"", key);
+	if (!YAJL_IS_OBJECT(v))
+		return runk_error(err, "\"%s\" is not an object", key);
+	return proto_json_value_text(v, text, len, err);
+}
+
 static int op_create(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
 	const char *id;
 	long long stream;
 	pid_t pid;
 
-	if (proto_json_get_string(req, "id", &id, err) < 0 ||
-	    proto_json_get_int(req, "stream", 1, UINT32_MAX, &stream, err) < 0)
+	if (proto_json_get_string(req, "id", &id, err) < 0 || get_stream(req, &stream, err) < 0)
 		return -1;
 	if (!proto_container_id_valid(id))
 		return runk_error(err, "invalid container id");
@@ -66,14 +98,103 @@ static int op_start(struct agent *agent, yajl_val req, struct proto_json *reply,
 static int op_signal(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
 	struct container *c;
-	long long sig;
+	struct proc *p = NULL;
+	long long sig, stream = 0;
 	bool all = false;
 
 	if (get_container(agent, req, &c, err) < 0 ||
 	    proto_json_get_int(req, "signal", 1, SIGRTMAX, &sig, err) < 0 ||
-	    proto_json_opt_bool(req, "all", &all, err) < 0)
+	    proto_json_opt_bool(req, "all", &all, err) < 0 ||
+	    proto_json_opt_int(req, "stream", 1, STREAM_MAX, &stream, err) < 0)
 		return -1;
-	return container_signal(agent, c, (int)sig, all, err);
+	if (stream && get_proc(agent, c, stream, &p, err) < 0)
+		return -1;
+	return container_signal(agent, c, p, (int)sig, all, err);
+}
+
+static int op_exec(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	cleanup_free char *process = NULL;
+	struct container *c;
+	long long stream;
+	size_t len;
+	pid_t pid;
+
+	if (get_container(agent, req, &c, err) < 0 || get_stream(req, &stream, err) < 0 ||
+	    get_object_text(req, "process", &process, &len, err) < 0)
+		return -1;
+	if (exec_process(agent, c, (uint32_t)stream, process, len, &pid, err) < 0)
+		return -1;
+	proto_json_add_int(reply, "pid", pid);
+	return 0;
+}
+
+static int op_resize(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	struct container *c;
+	struct proc *p;
+	long long stream, rows, cols;
+
+	if (get_container(agent, req, &c, err) < 0 || get_stream(req, &stream, err) < 0 ||
+	    proto_json_get_int(req, "rows", 1, 65535, &rows, err) < 0 ||
+	    proto_json_get_int(req, "cols", 1, 65535, &cols, err) < 0 ||
+	    get_proc(agent, c, stream, &p, err) < 0)
+		return -1;
+	if (p->tty_fd < 0)
+		return runk_error(err, "stream %lld has no terminal", stream);
+	return tty_resize(p->tty_fd, (unsigned int)rows, (unsigned int)cols, err);
+}
+
+static int op_ps(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	cleanup_free long long *pids = NULL;
+	struct container *c;
+	size_t count;
+
+	if (get_container(agent, req, &c, err) < 0 ||
+	    cgroup_pids(c->cgroup, &pids, &count, err) < 0)
+		return -1;
+	proto_json_add_int_array(reply, "pids", pids, count);
+	return 0;
+}
+
+static int op_stats(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	struct container *c;
+
+	if (get_container(agent, req, &c, err) < 0)
+		return -1;
+	return cgroup_stats(c->cgroup, reply, err);
+}
+
+static void oci_config_freep(struct oci_config **cfg)
+{
+	oci_config_free(*cfg);
+}
+
+static int op_update(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	__attribute__((cleanup(oci_config_freep))) struct oci_config *cfg = NULL;
+	cleanup_free char *resources = NULL;
+	struct container *c;
+	size_t len;
+
+	if (get_container(agent, req, &c, err) < 0 ||
+	    get_object_text(req, "resources", &resources, &len, err) < 0)
+		return -1;
+	cfg = resources_parse(resources, len, err);
+	if (cfg == NULL)
+		return -1;
+	return cgroup_apply(c->cgroup, cfg->linux->resources, err);
+}
+
+static int op_delete(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	struct container *c;
+
+	if (get_container(agent, req, &c, err) < 0)
+		return -1;
+	return container_delete(agent, c, err);
 }
 
 /* The guest has no RTC (and a template clone is behind): the host sends its time. */
@@ -104,8 +225,10 @@ static const struct {
 	const char *name;
 	request_fn fn;
 } ops[] = {
-	{"ping", op_ping},     {"create", op_create},	{"start", op_start},
-	{"signal", op_signal}, {"settime", op_settime}, {"shutdown", op_shutdown},
+	{"ping", op_ping},     {"settime", op_settime}, {"create", op_create},
+	{"start", op_start},   {"signal", op_signal},	{"exec", op_exec},
+	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
+	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,

@@ -47,10 +47,15 @@ static const struct {
 	{"/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL},
 };
 
-/* Only kernel filesystems for now; bind mounts and cgroups come with a later issue. */
+/*
+ * Only kernel filesystems for now; bind mounts come with a later issue.  A
+ * cgroup mount (v1 or v2 in the config) is the guest's cgroup2, seen through
+ * the container's cgroup namespace when it has one.
+ */
 static bool type_supported(const char *type)
 {
-	static const char *const types[] = {"proc", "tmpfs", "devpts", "sysfs", "mqueue"};
+	static const char *const types[] = {"proc",   "tmpfs",	"devpts", "sysfs",
+					    "mqueue", "cgroup", "cgroup2"};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (strcmp(type, types[i]) == 0)
@@ -280,6 +285,12 @@ static int mount_one(int rootfd, const struct mount_entry *m, runk_error_t *err)
 	if (fd < 0)
 		return runk_error_prefix(err, "mount %s", m->destination);
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
+		/* cgroup2 takes no v1 options (controller names): drop them. */
+		if (mount("cgroup2", target, "cgroup2", m->flags, NULL) < 0)
+			return runk_error_errno(err, errno, "mount cgroup2 on %s", m->destination);
+		return 0;
+	}
 	if (mount(m->source, target, m->type, m->flags, m->data) < 0)
 		return runk_error_errno(err, errno, "mount %s on %s", m->type, m->destination);
 	return 0;

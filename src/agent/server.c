@@ -1,6 +1,7 @@
 /*
- * The agent's event loop: frames from the host, SIGCHLD, container output
- * and stdin, and a timer that watches for the host to come back.
+ * The agent's event loop: frames from the host, SIGCHLD, the processes'
+ * output and stdin, cgroup memory events (OOM kills), and a timer that
+ * watches for the host to come back.
  *
  * Frames to the host are written with blocking writes: virtio-serial blocks
  * a writer while the host end is disconnected, which is the back-pressure
@@ -167,14 +168,17 @@ static void event_dispatch(struct agent *agent, const struct epoll_event *ev)
 	case WATCH_TIMER:
 		port_check_reconnect(agent);
 		break;
+	case WATCH_INOTIFY:
+		cgroup_inotify_ready(agent);
+		break;
 	case WATCH_STDIN:
-		io_stdin_writable(agent, w->container);
+		io_stdin_writable(agent, w->proc);
 		break;
 	case WATCH_STDOUT:
-		io_output_ready(agent, w->container, &w->container->out, PROTO_STDOUT);
+		io_output_ready(agent, w->proc, &w->proc->out, PROTO_STDOUT);
 		break;
 	case WATCH_STDERR:
-		io_output_ready(agent, w->container, &w->container->err, PROTO_STDERR);
+		io_output_ready(agent, w->proc, &w->proc->err, PROTO_STDERR);
 		break;
 	}
 }
@@ -188,6 +192,7 @@ void agent_serve(struct agent *agent)
 	agent->port_watch.kind = WATCH_PORT;
 	agent->signal_watch.kind = WATCH_SIGNAL;
 	agent->timer_watch.kind = WATCH_TIMER;
+	agent->inotify_watch.kind = WATCH_INOTIFY;
 	agent->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (agent->epoll_fd < 0) {
 		runk_error_errno(&err, errno, "epoll_create1");
@@ -197,6 +202,12 @@ void agent_serve(struct agent *agent)
 	    agent_watch(agent, agent->signal_fd, EPOLLIN, &agent->signal_watch, &err) < 0 ||
 	    agent_watch(agent, agent->timer_fd, EPOLLIN, &agent->timer_watch, &err) < 0)
 		agent_fatal("epoll", err);
+	/* Without inotify the agent works, only OOM events are missing. */
+	if (agent->inotify_fd >= 0 &&
+	    agent_watch(agent, agent->inotify_fd, EPOLLIN, &agent->inotify_watch, &err) < 0) {
+		agent_log_err("watching inotify", err);
+		runk_error_free(&err);
+	}
 	agent->port_up = true;
 	/* Children may have exited before the loop started watching. */
 	container_reap_all(agent);
@@ -211,5 +222,7 @@ void agent_serve(struct agent *agent)
 		}
 		for (int i = 0; i < n; i++)
 			event_dispatch(agent, &events[i]);
+		/* Only now: a later event of the same batch may name what died. */
+		agent_sweep(agent);
 	}
 }

@@ -7,25 +7,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 #include "cleanup.h"
+#include "console.h"
 #include "container.h"
+#include "hooks.h"
 #include "log.h"
 #include "ocispec.h"
+#include "proto.h"
 #include "shim.h"
 #include "shimctl.h"
 #include "state.h"
+#include "status.h"
 #include "util.h"
+
+/* A SIGKILL is delivered even when the guest does not answer within this time: the VM dies. */
+#define KILL_TIMEOUT_MS 10000
 
 /* What create needs from the bundle, checked before anything is made. */
 struct bundle_info {
 	char *bundle;
 	char *config_path;
 	char *rootfs;
+	char *config_text;
+	size_t config_len;
 	struct oci_config *config;
 };
 
@@ -34,6 +44,7 @@ static void bundle_info_release(struct bundle_info *b)
 	free(b->bundle);
 	free(b->config_path);
 	free(b->rootfs);
+	free(b->config_text);
 	oci_config_free(b->config);
 }
 
@@ -48,9 +59,9 @@ static int bundle_load(const char *bundle, struct bundle_info *b, runk_error_t *
 		return runk_error_errno(err, errno, "bundle `%s`", bundle ? bundle : ".");
 	if (asprintf(&b->config_path, "%s/config.json", b->bundle) < 0)
 		abort();
-	if (access(b->config_path, R_OK) < 0)
-		return runk_error_errno(err, errno, "read `%s`", b->config_path);
-	b->config = oci_config_parse_file(b->config_path, &parse_error);
+	if (read_file(b->config_path, 16 * 1024 * 1024, &b->config_text, &b->config_len, err) < 0)
+		return -1;
+	b->config = oci_config_parse_data(b->config_text, b->config_len, &parse_error);
 	if (b->config == NULL)
 		return runk_error(err, "invalid `%s`: %s", b->config_path,
 				  parse_error ? parse_error : "cannot parse");
@@ -66,6 +77,21 @@ static int bundle_load(const char *bundle, struct bundle_info *b, runk_error_t *
 	if (b->rootfs == NULL || stat(b->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return runk_error(err, "rootfs `%s` does not exist or is not a directory", root);
 	return 0;
+}
+
+/* The config.json kept in the state directory (hooks at start and delete come from it). */
+static struct oci_config *config_load_copy(const char *dir, runk_error_t *err)
+{
+	cleanup_free char *path = NULL;
+	cleanup_free char *parse_error = NULL;
+	struct oci_config *config;
+
+	if (asprintf(&path, "%s/%s", dir, CONFIG_COPY) < 0)
+		abort();
+	config = oci_config_parse_file(path, &parse_error);
+	if (config == NULL)
+		runk_error(err, "`%s`: %s", path, parse_error ? parse_error : "cannot parse");
+	return config;
 }
 
 static int write_pid_file(const char *path, pid_t pid, runk_error_t *err)
@@ -99,6 +125,33 @@ static int record_state(const char *dir, const char *id, const struct bundle_inf
 	return state_write(dir, &st, err);
 }
 
+/* The OCI state a hook reads on its stdin. */
+static char *hook_state(const struct runk_context *ctx, const char *id, const char *status,
+			runk_error_t *err)
+{
+	struct container_status cs __attribute__((cleanup(container_status_release))) = {0};
+	char *text;
+
+	if (container_status_load(ctx, id, &cs, err) < 0)
+		return NULL;
+	cs.status = status;
+	text = container_status_json(&cs);
+	return text;
+}
+
+static int run_hooks(const struct runk_context *ctx, const char *id, const char *kind,
+		     struct oci_hook **hooks, size_t n, const char *status, runk_error_t *err)
+{
+	cleanup_free char *state = NULL;
+
+	if (n == 0)
+		return 0;
+	state = hook_state(ctx, id, status, err);
+	if (state == NULL)
+		return -1;
+	return hooks_run(kind, hooks, n, state, err);
+}
+
 /* Undo a create that failed after the state directory was made. */
 static void abandon(const char *dir, pid_t shim)
 {
@@ -115,46 +168,58 @@ static void abandon(const char *dir, pid_t shim)
 	}
 }
 
-int container_create(const struct runk_context *ctx, const struct container_create_options *o,
-		     pid_t *shim_pid, runk_error_t *err)
+static int save_config_copy(const char *dir, const struct bundle_info *b, runk_error_t *err)
 {
-	struct bundle_info b __attribute__((cleanup(bundle_info_release))) = {0};
-	cleanup_free char *dir = NULL;
-	cleanup_close int lock = -1;
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/%s", dir, CONFIG_COPY) < 0)
+		abort();
+	return write_file_atomic(path, b->config_text, b->config_len, 0600, err);
+}
+
+/* Fork the shim and wait until it reports the container created (or why not). */
+static int spawn_shim(const struct runk_context *ctx, const struct container_create_options *o,
+		      const struct bundle_info *b, const char *dir, int lock, pid_t *shim,
+		      runk_error_t *err)
+{
+	bool terminal = b->config->process->terminal;
+	cleanup_close int console = -1;
 	int sync[2];
 	pid_t pid;
 
-	if (o->console_socket)
-		return runk_error(err, "--console-socket is not implemented yet");
-	if (bundle_load(o->bundle, &b, err) < 0)
-		return -1;
-	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)
-		return -1;
-	lock = state_dir_lock(dir, err);
-	if (lock < 0 || pipe2(sync, O_CLOEXEC) < 0) {
-		if (lock >= 0)
-			runk_error_errno(err, errno, "pipe");
-		abandon(dir, 0);
-		return -1;
+	if (terminal && o->console_socket) {
+		console = console_send_master(o->console_socket, err);
+		if (console < 0)
+			return -1;
+	} else if (terminal && o->detach) {
+		return runk_error(err,
+				  "cannot allocate a terminal for a detached container without "
+				  "--console-socket");
 	}
-
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return runk_error_errno(err, errno, "pipe");
 	pid = fork();
 	if (pid < 0) {
-		runk_error_errno(err, errno, "fork the shim");
-		abandon(dir, 0);
-		return -1;
+		close(sync[0]);
+		close(sync[1]);
+		return runk_error_errno(err, errno, "fork the shim");
 	}
 	if (pid == 0) {
+		cleanup_free char *config_path = NULL;
 		struct shim_options so = {
 			.id = o->id,
 			.state_dir = dir,
-			.config_path = b.config_path,
-			.rootfs = b.rootfs,
+			.rootfs = b->rootfs,
 			.conf = ctx->conf,
 			.debug = ctx->debug,
+			.terminal = terminal,
+			.console_fd = console,
 			.sync_fd = sync[1],
 		};
 
+		if (asprintf(&config_path, "%s/%s", dir, CONFIG_COPY) < 0)
+			abort();
+		so.config_path = config_path;
 		close(sync[0]);
 		close(lock);
 		if (o->detach)
@@ -162,14 +227,45 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 		shim_main(&so);
 	}
 	close(sync[1]);
+	*shim = pid;
 	if (shim_wait_created(sync[0], err) < 0) {
 		close(sync[0]);
-		abandon(dir, pid);
 		return -1;
 	}
 	close(sync[0]);
-	if (record_state(dir, o->id, &b, pid, err) < 0 ||
-	    (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)) {
+	return 0;
+}
+
+int container_create(const struct runk_context *ctx, const struct container_create_options *o,
+		     pid_t *shim_pid, runk_error_t *err)
+{
+	struct bundle_info b __attribute__((cleanup(bundle_info_release))) = {0};
+	struct oci_hooks *hooks;
+	cleanup_free char *dir = NULL;
+	cleanup_close int lock = -1;
+	pid_t pid = 0;
+
+	if (bundle_load(o->bundle, &b, err) < 0)
+		return -1;
+	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)
+		return -1;
+	lock = state_dir_lock(dir, err);
+	if (lock < 0 || save_config_copy(dir, &b, err) < 0 ||
+	    spawn_shim(ctx, o, &b, dir, lock, &pid, err) < 0 ||
+	    record_state(dir, o->id, &b, pid, err) < 0) {
+		abandon(dir, pid);
+		return -1;
+	}
+	/* The VM exists and the container is created: the host-side hooks of creation run now. */
+	hooks = b.config->hooks;
+	if (hooks && (run_hooks(ctx, o->id, "prestart", hooks->prestart, hooks->prestart_len,
+				"created", err) < 0 ||
+		      run_hooks(ctx, o->id, "createRuntime", hooks->create_runtime,
+				hooks->create_runtime_len, "created", err) < 0)) {
+		abandon(dir, pid);
+		return -1;
+	}
+	if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
 		abandon(dir, pid);
 		return -1;
 	}
@@ -177,7 +273,7 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	return 0;
 }
 
-/* Load the state of a container whose shim must still be alive. */
+/* Load the state of a container and whether its shim still lives. */
 static int load_live(const struct runk_context *ctx, const char *id, struct runk_state *st,
 		     char **dir, bool *alive, runk_error_t *err)
 {
@@ -191,17 +287,28 @@ int container_start(const struct runk_context *ctx, const char *id, runk_error_t
 {
 	struct runk_state st __attribute__((cleanup(state_release))) = {0};
 	cleanup_free char *dir = NULL;
-	yajl_val reply = NULL;
+	cleanup_close int lock = -1;
+	struct oci_config *config;
 	bool alive;
+	int ret = 0;
 
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
 		return -1;
+	lock = state_dir_lock(dir, err);
+	if (lock < 0)
+		return -1;
 	if (!alive)
 		return runk_error(err, "cannot start a container that has stopped");
-	if (shimctl_call(dir, "{\"op\":\"start\"}", &reply, err) < 0)
+	if (shimctl_call(dir, "{\"op\":\"start\"}", SHIMCTL_TIMEOUT_MS, NULL, err) < 0)
 		return -1;
-	yajl_tree_free(reply);
-	return 0;
+	config = config_load_copy(dir, err);
+	if (config == NULL)
+		return -1;
+	if (config->hooks)
+		ret = run_hooks(ctx, id, "poststart", config->hooks->poststart,
+				config->hooks->poststart_len, "running", err);
+	oci_config_free(config);
+	return ret;
 }
 
 int container_kill(const struct runk_context *ctx, const char *id, int signo, bool all,
@@ -210,7 +317,6 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 	struct runk_state st __attribute__((cleanup(state_release))) = {0};
 	cleanup_free char *dir = NULL;
 	char request[96];
-	yajl_val reply = NULL;
 	bool alive;
 
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
@@ -221,33 +327,139 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 		return all ? 0 : runk_error(err, "container `%s` is not running", id);
 	snprintf(request, sizeof(request), "{\"op\":\"kill\",\"signal\":%d,\"all\":%s}", signo,
 		 all ? "true" : "false");
-	if (shimctl_call(dir, request, &reply, err) < 0)
-		return -1;
-	yajl_tree_free(reply);
+	if (signo != SIGKILL)
+		return shimctl_call(dir, request, SHIMCTL_TIMEOUT_MS, NULL, err);
+	if (shimctl_call(dir, request, KILL_TIMEOUT_MS, NULL, err) < 0) {
+		cleanup_free char *text = runk_error_text(*err);
+
+		/* SIGKILL always works: a stuck guest dies with its VM, which dies with the shim.
+		 */
+		log_warning("kill %s through its agent: %s; killing its VM", id, text);
+		runk_error_free(err);
+		kill(st.pid, SIGKILL);
+	}
 	return 0;
+}
+
+/* A state directory without state.json is a create that died half-way, or one in progress. */
+static int delete_half_created(const struct runk_context *ctx, const char *id, runk_error_t *err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int fd = -1;
+
+	if (state_dir_path(ctx->root, id, &dir, err) < 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return runk_error(err, "container `%s` does not exist", id);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return runk_error(err, "container `%s` is being created", id);
+	return state_dir_remove(dir, err);
 }
 
 int container_delete(const struct runk_context *ctx, const char *id, bool force, runk_error_t *err)
 {
 	struct runk_state st __attribute__((cleanup(state_release))) = {0};
 	cleanup_free char *dir = NULL;
+	cleanup_free char *state_path = NULL;
 	cleanup_close int lock = -1;
+	struct oci_config *config;
 	bool alive;
 
+	if (state_dir_path(ctx->root, id, &dir, err) < 0)
+		return -1;
+	if (asprintf(&state_path, "%s/%s", dir, STATE_FILE) < 0)
+		abort();
+	if (access(state_path, F_OK) < 0)
+		return delete_half_created(ctx, id, err);
+	free(steal_pointer(&dir));
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
 		return -1;
 	lock = state_dir_lock(dir, err);
 	if (lock < 0)
 		return -1;
-	if (alive && !force)
-		return runk_error(
-			err, "cannot delete container `%s` that is not stopped: use --force", id);
+	if (alive && !force) {
+		cleanup_error runk_error_t ignored = NULL;
+		yajl_val reply = NULL;
+		const char *status = NULL;
+		bool stopped = false;
+
+		/* A shim that reports its container stopped is on its way out: wait for it. */
+		if (shimctl_call(dir, "{\"op\":\"status\"}", 5000, &reply, &ignored) == 0 &&
+		    proto_json_get_string(reply, "status", &status, NULL) == 0)
+			stopped = strcmp(status, "stopped") == 0;
+		yajl_tree_free(reply);
+		if (!stopped)
+			return runk_error(err,
+					  "cannot delete container `%s` that is not stopped: "
+					  "use --force",
+					  id);
+	}
 	if (alive) {
 		/* The shim's QEMU dies with it (PR_SET_PDEATHSIG); its mounts die with its
 		 * namespace. */
-		kill(st.pid, SIGKILL);
-		for (int i = 0; i < 500 && state_shim_alive(&st); i++)
+		if (force)
+			kill(st.pid, SIGKILL);
+		for (int i = 0; i < 1000 && state_shim_alive(&st); i++)
 			usleep(10000);
+		if (state_shim_alive(&st))
+			return runk_error(err, "the shim of container `%s` (pid %d) did not exit",
+					  id, st.pid);
 	}
+	config = config_load_copy(dir, NULL);
+	if (config && config->hooks && config->hooks->poststop_len > 0) {
+		cleanup_error runk_error_t hook_err = NULL;
+
+		if (run_hooks(ctx, id, "poststop", config->hooks->poststop,
+			      config->hooks->poststop_len, "stopped", &hook_err) < 0) {
+			cleanup_free char *text = runk_error_text(hook_err);
+
+			log_warning("%s", text);
+		}
+	}
+	oci_config_free(config);
 	return state_dir_remove(dir, err);
+}
+
+/* Call a live container's shim; "not running" when it is gone. */
+static int call_live(const struct runk_context *ctx, const char *id, const char *request,
+		     yajl_val *reply, runk_error_t *err)
+{
+	struct runk_state st __attribute__((cleanup(state_release))) = {0};
+	cleanup_free char *dir = NULL;
+	bool alive;
+
+	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
+		return -1;
+	if (!alive)
+		return runk_error(err, "container `%s` is not running", id);
+	return shimctl_call(dir, request, SHIMCTL_TIMEOUT_MS, reply, err);
+}
+
+int container_pause(const struct runk_context *ctx, const char *id, bool pause, runk_error_t *err)
+{
+	return call_live(ctx, id, pause ? "{\"op\":\"pause\"}" : "{\"op\":\"resume\"}", NULL, err);
+}
+
+int container_query(const struct runk_context *ctx, const char *id, const char *op, yajl_val *reply,
+		    runk_error_t *err)
+{
+	char request[64];
+
+	snprintf(request, sizeof(request), "{\"op\":\"%s\"}", op);
+	return call_live(ctx, id, request, reply, err);
+}
+
+int container_update(const struct runk_context *ctx, const char *id, const char *resources,
+		     runk_error_t *err)
+{
+	struct proto_json *json = proto_json_new();
+	cleanup_free char *request = NULL;
+	size_t len;
+
+	proto_json_add_string(json, "op", "update");
+	proto_json_add_string(json, "resources", resources);
+	if (proto_json_finish(json, &request, &len, err) < 0)
+		return -1;
+	return call_live(ctx, id, request, NULL, err);
 }

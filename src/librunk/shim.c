@@ -1,3 +1,4 @@
+/* The shim: the VM, the agent channel and the event loop.  See shim.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -20,64 +22,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "cleanup.h"
-#include "hypervisor/hypervisor.h"
 #include "log.h"
-#include "shim.h"
+#include "shim-internal.h"
 #include "shimctl.h"
 #include "state.h"
 #include "util.h"
 
-enum shim_status {
-	SHIM_BOOTING,
-	SHIM_CREATED,
-	SHIM_RUNNING,
-	SHIM_STOPPED,
-};
-
-static const char *const status_names[] = {
-	[SHIM_BOOTING] = "creating",
-	[SHIM_CREATED] = "created",
-	[SHIM_RUNNING] = "running",
-	[SHIM_STOPPED] = "stopped",
-};
-
-/* What an epoll event is about. */
-enum source {
-	SOURCE_AGENT = 1,
-	SOURCE_QEMU,
-	SOURCE_SIGNAL,
-	SOURCE_CONTROL,
-	SOURCE_STDIN,
+const char *const shim_status_names[] = {
+	[SHIM_CREATING] = "creating", [SHIM_CREATED] = "created", [SHIM_RUNNING] = "running",
+	[SHIM_PAUSED] = "paused",     [SHIM_STOPPED] = "stopped",
 };
 
 /* Signals a shim passes on to the container, as runc's init would receive them. */
 static const int forwarded_signals[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
 					SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
-
-struct shim {
-	const struct shim_options *opts;
-	struct vm *vm;
-	struct agent_conn agent;
-	int epoll_fd;
-	int qemu_fd; /* pidfd of QEMU */
-	int signal_fd;
-	int control_fd;
-	int stdin_fd;
-	enum shim_status status;
-	bool hello;
-	bool qemu_gone;
-	/* The one request a caller is waiting for, and its reply when it came. */
-	uint32_t awaited_id;
-	yajl_val awaited_reply;
-	/* The container's init process. */
-	bool exited;
-	int exit_code;
-	int exit_signal;
-	bool stdout_eof;
-	bool stderr_eof;
-};
 
 static long long now_ms(void)
 {
@@ -88,17 +47,31 @@ static long long now_ms(void)
 }
 
 /* Frames from the guest.  The decoder validated the header; payload fields are checked here. */
-static int on_exit_event(struct shim *s, struct proto_frame *frame, runk_error_t *err)
+static int on_event(struct shim *s, struct proto_frame *frame, runk_error_t *err)
 {
 	yajl_val obj = proto_json_parse(frame->payload, frame->len, err);
 	const char *event = NULL;
 	long long code = 0, sig = 0;
+	size_t slot;
 	int ret = -1;
 
 	if (obj == NULL)
 		return -1;
+	if (shim_stream_by_id(s, frame->id, &slot) == NULL) {
+		if (frame->id >= s->next_stream_id)
+			runk_error(err, "event for unknown stream %u", frame->id);
+		else
+			ret = 0; /* a stream we already closed */
+		goto out;
+	}
 	if (proto_json_get_string(obj, "event", &event, err) < 0)
 		goto out;
+	if (strcmp(event, "oom") == 0) {
+		log_warning("container %s: the guest killed a process for lack of memory",
+			    s->opts->id);
+		ret = 0;
+		goto out;
+	}
 	if (strcmp(event, "exit") != 0) {
 		log_debug("agent event `%s` ignored", event);
 		ret = 0;
@@ -107,11 +80,16 @@ static int on_exit_event(struct shim *s, struct proto_frame *frame, runk_error_t
 	if (proto_json_get_int(obj, "status", 0, 255, &code, err) < 0 ||
 	    proto_json_get_int(obj, "signal", 0, NSIG - 1, &sig, err) < 0)
 		goto out;
-	s->exited = true;
-	s->exit_code = (int)code;
-	s->exit_signal = (int)sig;
-	s->status = SHIM_STOPPED;
-	log_debug("container %s exited: status %lld signal %lld", s->opts->id, code, sig);
+	log_debug("container %s stream %u exited: status %lld signal %lld", s->opts->id, frame->id,
+		  code, sig);
+	if (slot != 0) {
+		shim_stream_exited(s, slot, (int)code, (int)sig);
+	} else {
+		s->exited = true;
+		s->exit_code = (int)code;
+		s->exit_signal = (int)sig;
+		s->status = SHIM_STOPPED;
+	}
 	ret = 0;
 out:
 	yajl_tree_free(obj);
@@ -129,29 +107,22 @@ static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 		return 0;
 	case PROTO_RESPONSE:
 		if (frame->id != s->awaited_id) {
-			/* Fire-and-forget requests (forwarded signals): only failures matter. */
+			/* Fire-and-forget requests (forwarded signals, resizes): only failures
+			 * matter. */
 			log_debug("agent response %u: %.*s", frame->id, (int)frame->len,
 				  (const char *)frame->payload);
 			return 0;
 		}
 		s->awaited_reply = proto_json_parse(frame->payload, frame->len, err);
+		free(s->last_reply_text);
+		s->last_reply_text = strndup((const char *)frame->payload, frame->len);
+		s->last_reply_len = frame->len;
 		return s->awaited_reply ? 0 : -1;
 	case PROTO_STDOUT:
 	case PROTO_STDERR:
-		if (frame->id != SHIM_INIT_STREAM)
-			return runk_error(err, "output for unknown stream %u", frame->id);
-		if (frame->len == 0) {
-			*(frame->type == PROTO_STDOUT ? &s->stdout_eof : &s->stderr_eof) = true;
-			return 0;
-		}
-		/* A reader that went away (EPIPE) loses the output, as it would with runc. */
-		write_all(frame->type == PROTO_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
-			  frame->payload, frame->len);
-		return 0;
+		return shim_stream_output(s, frame, err);
 	case PROTO_EVENT:
-		if (frame->id != SHIM_INIT_STREAM)
-			return runk_error(err, "event for unknown stream %u", frame->id);
-		return on_exit_event(s, frame, err);
+		return on_event(s, frame, err);
 	default:
 		return runk_error(err, "unexpected %s frame from the guest",
 				  proto_type_name(frame->type));
@@ -169,7 +140,6 @@ static int handle_qemu_exit(struct shim *s, int timeout_ms, runk_error_t *err)
 		return -1;
 	if (ret == 0)
 		return runk_error(err, "the guest closed the agent channel");
-	s->qemu_gone = true;
 	if (s->exited)
 		return 0;
 	tail = vm_output_tail(s->vm, 512);
@@ -233,43 +203,38 @@ static bool got_reply(struct shim *s)
 	return s->awaited_reply != NULL;
 }
 
-/* Send a request and wait for its reply; fails with the guest's error message if it refused. */
-static int agent_call(struct shim *s, const char *json, size_t len, yajl_val *reply,
-		      runk_error_t *err)
+int shim_agent_call(struct shim *s, const char *json, size_t len, yajl_val *reply,
+		    runk_error_t *err)
 {
 	uint32_t id;
 	bool ok = false;
 	const char *op_error = "unknown error";
+	int ret = 0;
 
 	if (agent_request(&s->agent, json, len, &id, err) < 0)
 		return -1;
 	s->awaited_id = id;
 	s->awaited_reply = NULL;
-	if (pump_agent(s, got_reply, (int)s->opts->conf->agent_timeout_s * 1000,
-		       "the agent's reply", err) < 0) {
-		s->awaited_id = 0;
-		return -1;
-	}
+	ret = pump_agent(s, got_reply, (int)s->opts->conf->agent_timeout_s * 1000,
+			 "the agent's reply", err);
 	s->awaited_id = 0;
-	if (proto_json_get_bool(s->awaited_reply, "ok", &ok, err) < 0)
-		return runk_error_prefix(err, "bad reply from the agent");
-	if (!ok) {
-		proto_json_get_string(s->awaited_reply, "error", &op_error, NULL);
-		runk_error(err, "%s", op_error);
-		yajl_tree_free(s->awaited_reply);
-		s->awaited_reply = NULL;
+	if (ret < 0)
 		return -1;
+	if (proto_json_get_bool(s->awaited_reply, "ok", &ok, err) < 0) {
+		ret = runk_error_prefix(err, "bad reply from the agent");
+	} else if (!ok) {
+		proto_json_get_string(s->awaited_reply, "error", &op_error, NULL);
+		ret = runk_error(err, "%s", op_error);
+	} else if (reply) {
+		*reply = steal_pointer(&s->awaited_reply);
 	}
-	if (reply)
-		*reply = s->awaited_reply;
-	else
-		yajl_tree_free(s->awaited_reply);
+	yajl_tree_free(s->awaited_reply);
 	s->awaited_reply = NULL;
-	return 0;
+	return ret;
 }
 
-/* Build a request object with op and the container id; more members may follow. */
-static struct proto_json *request_new(struct shim *s, const char *op)
+/* A request object with op and the container id; more members may follow. */
+struct proto_json *shim_request_new(struct shim *s, const char *op)
 {
 	struct proto_json *json = proto_json_new();
 
@@ -278,8 +243,8 @@ static struct proto_json *request_new(struct shim *s, const char *op)
 	return json;
 }
 
-static int request_send(struct shim *s, struct proto_json *json, yajl_val *reply, bool wait,
-			runk_error_t *err)
+int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, bool wait,
+		      runk_error_t *err)
 {
 	cleanup_free char *text = NULL;
 	uint32_t id;
@@ -288,8 +253,29 @@ static int request_send(struct shim *s, struct proto_json *json, yajl_val *reply
 	if (proto_json_finish(json, &text, &len, err) < 0)
 		return -1;
 	if (wait)
-		return agent_call(s, text, len, reply, err);
+		return shim_agent_call(s, text, len, reply, err);
 	return agent_request(&s->agent, text, len, &id, err);
+}
+
+int shim_signal_stream(struct shim *s, uint32_t stream, int signo, bool all, bool wait,
+		       runk_error_t *err)
+{
+	struct proto_json *json = shim_request_new(s, "signal");
+
+	proto_json_add_int(json, "signal", signo);
+	proto_json_add_bool(json, "all", all);
+	if (stream != SHIM_INIT_STREAM)
+		proto_json_add_int(json, "stream", stream);
+	return shim_request_send(s, json, NULL, wait, err);
+}
+
+int shim_epoll_add(struct shim *s, int fd, uint64_t data, runk_error_t *err)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
+
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return runk_error_errno(err, errno, "epoll_ctl");
+	return 0;
 }
 
 static int send_settime(struct shim *s, runk_error_t *err)
@@ -302,16 +288,7 @@ static int send_settime(struct shim *s, runk_error_t *err)
 	proto_json_add_string(json, "op", "settime");
 	proto_json_add_int(json, "sec", now.tv_sec);
 	proto_json_add_int(json, "nsec", now.tv_nsec);
-	return request_send(s, json, NULL, true, err);
-}
-
-static int signal_container(struct shim *s, int signo, bool all, bool wait, runk_error_t *err)
-{
-	struct proto_json *json = request_new(s, "signal");
-
-	proto_json_add_int(json, "signal", signo);
-	proto_json_add_bool(json, "all", all);
-	return request_send(s, json, NULL, wait, err);
+	return shim_request_send(s, json, NULL, true, err);
 }
 
 /*
@@ -388,6 +365,27 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	return agent_connect(agent, 5000, &s->agent, err);
 }
 
+/* The init's stdio: the console's pty slave when there is one, else what the shim inherited. */
+static void init_stream_setup(struct shim *s)
+{
+	struct shim_stream *init = &s->streams[0];
+	int console = s->opts->console_fd;
+
+	*init = (struct shim_stream){
+		.used = true,
+		.id = SHIM_INIT_STREAM,
+		.in_fd = console >= 0 ? console : STDIN_FILENO,
+		.out_fd = console >= 0 ? console : STDOUT_FILENO,
+		.err_fd = console >= 0 ? console : STDERR_FILENO,
+		.conn_fd = -1,
+		.tty = s->opts->terminal,
+	};
+	s->next_stream_id = SHIM_INIT_STREAM + 1;
+	/* Holding the console as controlling terminal brings SIGWINCH when its size changes. */
+	if (console >= 0)
+		ioctl(console, TIOCSCTTY, 0);
+}
+
 static int create_container(struct shim *s, runk_error_t *err)
 {
 	long long boot_started = now_ms();
@@ -395,6 +393,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 	yajl_val reply = NULL;
 	long long guest_pid = 0;
 
+	init_stream_setup(s);
 	if (prepare_share(s, err) < 0 || start_vm(s, err) < 0)
 		return -1;
 	if (pump_agent(s, got_hello, (int)s->opts->conf->boot_timeout_s * 1000,
@@ -403,154 +402,17 @@ static int create_container(struct shim *s, runk_error_t *err)
 	log_debug("VM for %s ready in %lld ms", s->opts->id, now_ms() - boot_started);
 	if (send_settime(s, err) < 0)
 		return runk_error_prefix(err, "set the guest clock");
-	json = request_new(s, "create");
+	json = shim_request_new(s, "create");
 	proto_json_add_int(json, "stream", SHIM_INIT_STREAM);
-	if (request_send(s, json, &reply, true, err) < 0)
+	if (shim_request_send(s, json, &reply, true, err) < 0)
 		return runk_error_prefix(err, "create the container in the VM");
 	proto_json_opt_int(reply, "pid", 1, INT_MAX, &guest_pid, NULL);
 	yajl_tree_free(reply);
 	log_debug("container %s created: guest pid %lld", s->opts->id, guest_pid);
 	s->status = SHIM_CREATED;
+	if (s->streams[0].tty)
+		shim_stream_follow_size(s, 0);
 	return 0;
-}
-
-static int epoll_add(struct shim *s, int fd, enum source source, runk_error_t *err)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = source};
-
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return runk_error_errno(err, errno, "epoll_ctl");
-	return 0;
-}
-
-/* Relay the caller's stdin to the container; an empty frame tells the guest it ended. */
-static int handle_stdin(struct shim *s, runk_error_t *err)
-{
-	char buf[65536];
-	ssize_t n = read(s->stdin_fd, buf, sizeof(buf));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
-		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->stdin_fd, NULL);
-		s->stdin_fd = -1;
-		return agent_send_stdin(&s->agent, SHIM_INIT_STREAM, NULL, 0, err);
-	}
-	return agent_send_stdin(&s->agent, SHIM_INIT_STREAM, buf, (size_t)n, err);
-}
-
-/*
- * stdin that epoll refuses (/dev/null, a regular file) is read to its end at
- * once; anything else is relayed as it comes.
- */
-static int setup_stdin(struct shim *s, runk_error_t *err)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SOURCE_STDIN};
-
-	s->stdin_fd = STDIN_FILENO;
-	if (fcntl(STDIN_FILENO, F_GETFL) < 0) {
-		s->stdin_fd = -1;
-		return agent_send_stdin(&s->agent, SHIM_INIT_STREAM, NULL, 0, err);
-	}
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0)
-		return 0;
-	if (errno != EPERM)
-		return runk_error_errno(err, errno, "watch stdin");
-	while (s->stdin_fd >= 0) {
-		char buf[65536];
-		ssize_t n = read(s->stdin_fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			s->stdin_fd = -1;
-		if (agent_send_stdin(&s->agent, SHIM_INIT_STREAM, buf, n > 0 ? (size_t)n : 0, err) <
-		    0)
-			return -1;
-	}
-	return 0;
-}
-
-static void control_reply(int fd, bool ok, const char *key, const char *value)
-{
-	struct proto_json *json = proto_json_new();
-	cleanup_free char *text = NULL;
-	size_t len;
-
-	proto_json_add_bool(json, "ok", ok);
-	if (key)
-		proto_json_add_string(json, key, value);
-	if (proto_json_finish(json, &text, &len, NULL) == 0)
-		send(fd, text, len, MSG_NOSIGNAL);
-}
-
-static int control_start(struct shim *s, runk_error_t *err)
-{
-	if (s->status != SHIM_CREATED)
-		return runk_error(err, "cannot start a container that is %s",
-				  status_names[s->status]);
-	if (request_send(s, request_new(s, "start"), NULL, true, err) < 0)
-		return -1;
-	/* An exit event may have arrived while we waited: that status stands. */
-	if (s->status == SHIM_CREATED)
-		s->status = SHIM_RUNNING;
-	return setup_stdin(s, err);
-}
-
-static int control_kill(struct shim *s, yajl_val req, runk_error_t *err)
-{
-	long long signo = SIGTERM;
-	bool all = false;
-
-	if (proto_json_get_int(req, "signal", 1, NSIG - 1, &signo, err) < 0 ||
-	    proto_json_opt_bool(req, "all", &all, err) < 0)
-		return -1;
-	if (s->exited)
-		return all ? 0 : runk_error(err, "container is not running");
-	return signal_container(s, (int)signo, all, true, err);
-}
-
-static void handle_control(struct shim *s)
-{
-	cleanup_close int fd = accept4(s->control_fd, NULL, NULL, SOCK_CLOEXEC);
-	cleanup_error runk_error_t err = NULL;
-	char buf[SHIMCTL_MAX_MESSAGE];
-	const char *op = NULL;
-	yajl_val req = NULL;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	ssize_t n;
-	int ret = -1;
-
-	if (fd < 0)
-		return;
-	/* The client sends its request right after connecting; don't let a silent one stall us. */
-	if (poll(&pfd, 1, 1000) <= 0)
-		return;
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n <= 0)
-		return;
-	req = proto_json_parse(buf, (size_t)n, &err);
-	if (req != NULL && proto_json_get_string(req, "op", &op, &err) == 0) {
-		if (strcmp(op, "status") == 0) {
-			control_reply(fd, true, "status", status_names[s->status]);
-			yajl_tree_free(req);
-			return;
-		}
-		if (strcmp(op, "start") == 0)
-			ret = control_start(s, &err);
-		else if (strcmp(op, "kill") == 0)
-			ret = control_kill(s, req, &err);
-		else
-			runk_error(&err, "unknown shim operation `%s`", op);
-	}
-	yajl_tree_free(req);
-	if (ret == 0) {
-		control_reply(fd, true, NULL, NULL);
-	} else {
-		cleanup_free char *text = runk_error_text(err);
-
-		control_reply(fd, false, "error", text);
-	}
 }
 
 static void handle_signal(struct shim *s)
@@ -560,10 +422,15 @@ static void handle_signal(struct shim *s)
 
 	if (read(s->signal_fd, &info, sizeof(info)) != sizeof(info))
 		return;
-	if (s->exited || s->status == SHIM_BOOTING)
+	if (s->exited || s->status == SHIM_CREATING || s->status == SHIM_PAUSED)
 		return;
+	/* With a terminal, a size change is a resize of the guest's pty, not a signal. */
+	if (info.ssi_signo == SIGWINCH && s->streams[0].tty) {
+		shim_stream_follow_size(s, 0);
+		return;
+	}
 	log_debug("forwarding signal %u to container %s", info.ssi_signo, s->opts->id);
-	if (signal_container(s, (int)info.ssi_signo, false, false, &err) < 0) {
+	if (shim_signal_stream(s, SHIM_INIT_STREAM, (int)info.ssi_signo, false, false, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_warning("forward signal %u: %s", info.ssi_signo, text);
@@ -586,11 +453,39 @@ static int setup_loop(struct shim *s, runk_error_t *err)
 	s->control_fd = shimctl_listen(s->opts->state_dir, err);
 	if (s->control_fd < 0)
 		return -1;
-	if (epoll_add(s, s->agent.fd, SOURCE_AGENT, err) < 0 ||
-	    epoll_add(s, s->qemu_fd, SOURCE_QEMU, err) < 0 ||
-	    epoll_add(s, s->signal_fd, SOURCE_SIGNAL, err) < 0 ||
-	    epoll_add(s, s->control_fd, SOURCE_CONTROL, err) < 0)
+	if (shim_epoll_add(s, s->agent.fd, SHIM_EVENT(SOURCE_AGENT, 0), err) < 0 ||
+	    shim_epoll_add(s, s->qemu_fd, SHIM_EVENT(SOURCE_QEMU, 0), err) < 0 ||
+	    shim_epoll_add(s, s->signal_fd, SHIM_EVENT(SOURCE_SIGNAL, 0), err) < 0 ||
+	    shim_epoll_add(s, s->control_fd, SHIM_EVENT(SOURCE_CONTROL, 0), err) < 0)
 		return -1;
+	return 0;
+}
+
+static int handle_event(struct shim *s, uint64_t data, runk_error_t *err)
+{
+	size_t slot = (uint32_t)data;
+
+	switch ((enum shim_source)(data >> 32)) {
+	case SOURCE_AGENT:
+		return handle_agent(s, err);
+	case SOURCE_QEMU:
+		return handle_qemu_exit(s, 0, err);
+	case SOURCE_SIGNAL:
+		handle_signal(s);
+		return 0;
+	case SOURCE_CONTROL:
+		shim_control_accept(s);
+		return 0;
+	case SOURCE_STREAM_IN:
+		if (slot < SHIM_MAX_STREAMS && s->streams[slot].used && s->streams[slot].in_fd >= 0)
+			return shim_stream_relay_input(s, slot, err);
+		return 0;
+	case SOURCE_STREAM_CONN:
+		if (slot < SHIM_MAX_STREAMS && s->streams[slot].used &&
+		    s->streams[slot].conn_fd >= 0)
+			shim_control_exec_message(s, slot);
+		return 0;
+	}
 	return 0;
 }
 
@@ -598,36 +493,16 @@ static int setup_loop(struct shim *s, runk_error_t *err)
 static int run_loop(struct shim *s, runk_error_t *err)
 {
 	while (!s->exited) {
-		struct epoll_event events[8];
-		int n = epoll_wait(s->epoll_fd, events, 8, -1);
+		struct epoll_event events[16];
+		int n = epoll_wait(s->epoll_fd, events, 16, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return runk_error_errno(err, errno, "epoll_wait");
-		for (int i = 0; i < n && !s->exited; i++) {
-			int ret = 0;
-
-			switch (events[i].data.u32) {
-			case SOURCE_AGENT:
-				ret = handle_agent(s, err);
-				break;
-			case SOURCE_QEMU:
-				ret = handle_qemu_exit(s, 0, err);
-				break;
-			case SOURCE_SIGNAL:
-				handle_signal(s);
-				break;
-			case SOURCE_CONTROL:
-				handle_control(s);
-				break;
-			case SOURCE_STDIN:
-				ret = handle_stdin(s, err);
-				break;
-			}
-			if (ret < 0)
+		for (int i = 0; i < n && !s->exited; i++)
+			if (handle_event(s, events[i].data.u64, err) < 0)
 				return -1;
-		}
 	}
 	return 0;
 }
@@ -643,6 +518,14 @@ static void report(int sync_fd, const runk_error_t err)
 	if (text)
 		write_all(sync_fd, text, strlen(text));
 	close(sync_fd);
+}
+
+/* Every exec still running dies with the VM: tell its client it was killed. */
+static void end_execs(struct shim *s)
+{
+	for (size_t i = 1; i < SHIM_MAX_STREAMS; i++)
+		if (s->streams[i].used)
+			shim_stream_exited(s, i, 128 + SIGKILL, SIGKILL);
 }
 
 /* Die the way the container did, so whoever waits for us sees its status. */
@@ -669,7 +552,6 @@ void shim_main(const struct shim_options *opts)
 			 .signal_fd = -1,
 			 .control_fd = -1,
 			 .epoll_fd = -1,
-			 .stdin_fd = -1,
 			 .agent = {.fd = -1}};
 	cleanup_error runk_error_t err = NULL;
 	sigset_t set;
@@ -693,10 +575,12 @@ void shim_main(const struct shim_options *opts)
 		cleanup_free char *text = runk_error_text(err);
 
 		log_error("container %s: %s", opts->id, text);
+		end_execs(&s);
 		vm_destroy(s.vm);
 		_exit(255);
 	}
 	close(s.control_fd);
+	end_execs(&s);
 	vm_destroy(s.vm);
 	exit_like(s.exit_code, s.exit_signal);
 }

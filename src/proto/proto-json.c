@@ -265,6 +265,91 @@ void proto_json_add_bool(struct proto_json *json, const char *key, bool value)
 		json->failed = true;
 }
 
+void proto_json_add_int_array(struct proto_json *json, const char *key, const long long *values,
+			      size_t count)
+{
+	json_string(json, key);
+	if (yajl_gen_array_open(json->gen) != yajl_gen_status_ok)
+		json->failed = true;
+	for (size_t i = 0; i < count; i++)
+		if (yajl_gen_integer(json->gen, values[i]) != yajl_gen_status_ok)
+			json->failed = true;
+	if (yajl_gen_array_close(json->gen) != yajl_gen_status_ok)
+		json->failed = true;
+}
+
+/*
+ * Regenerate a parsed tree.  Numbers are written from yajl's own copy of
+ * their text, so nothing is lost to a conversion.  Depth is bounded by the
+ * parser (PROTO_JSON_MAX_DEPTH), so the recursion is too.
+ */
+static bool json_gen_value(yajl_gen gen, yajl_val v)
+{
+	const unsigned char *s;
+
+	if (v == NULL || YAJL_IS_NULL(v))
+		return yajl_gen_null(gen) == yajl_gen_status_ok;
+	if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+		return yajl_gen_bool(gen, YAJL_IS_TRUE(v)) == yajl_gen_status_ok;
+	if (YAJL_IS_NUMBER(v))
+		return yajl_gen_number(gen, v->u.number.r, strlen(v->u.number.r)) ==
+		       yajl_gen_status_ok;
+	if (YAJL_IS_STRING(v)) {
+		s = (const unsigned char *)YAJL_GET_STRING(v);
+		return yajl_gen_string(gen, s, strlen((const char *)s)) == yajl_gen_status_ok;
+	}
+	if (YAJL_IS_ARRAY(v)) {
+		if (yajl_gen_array_open(gen) != yajl_gen_status_ok)
+			return false;
+		for (size_t i = 0; i < v->u.array.len; i++)
+			if (!json_gen_value(gen, v->u.array.values[i]))
+				return false;
+		return yajl_gen_array_close(gen) == yajl_gen_status_ok;
+	}
+	if (YAJL_IS_OBJECT(v)) {
+		if (yajl_gen_map_open(gen) != yajl_gen_status_ok)
+			return false;
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			s = (const unsigned char *)v->u.object.keys[i];
+			if (yajl_gen_string(gen, s, strlen((const char *)s)) !=
+				    yajl_gen_status_ok ||
+			    !json_gen_value(gen, v->u.object.values[i]))
+				return false;
+		}
+		return yajl_gen_map_close(gen) == yajl_gen_status_ok;
+	}
+	return false;
+}
+
+void proto_json_add_value(struct proto_json *json, const char *key, yajl_val value)
+{
+	json_string(json, key);
+	if (!json_gen_value(json->gen, value))
+		json->failed = true;
+}
+
+int proto_json_value_text(yajl_val value, char **out, size_t *len, runk_error_t *err)
+{
+	yajl_gen gen = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t buf_len;
+	int ret = 0;
+
+	if (gen == NULL)
+		abort();
+	if (!json_gen_value(gen, value) ||
+	    yajl_gen_get_buf(gen, &buf, &buf_len) != yajl_gen_status_ok) {
+		ret = runk_error(err, "cannot regenerate a JSON value");
+	} else {
+		*out = strndup((const char *)buf, buf_len);
+		if (*out == NULL)
+			abort();
+		*len = buf_len;
+	}
+	yajl_gen_free(gen);
+	return ret;
+}
+
 int proto_json_finish(struct proto_json *json, char **out, size_t *len, runk_error_t *err)
 {
 	const unsigned char *buf;

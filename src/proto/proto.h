@@ -151,9 +151,20 @@ struct proto_json *proto_json_new(void);
 void proto_json_add_string(struct proto_json *json, const char *key, const char *value);
 void proto_json_add_int(struct proto_json *json, const char *key, long long value);
 void proto_json_add_bool(struct proto_json *json, const char *key, bool value);
+/* An array of integers ("pids":[1,2,3]). */
+void proto_json_add_int_array(struct proto_json *json, const char *key, const long long *values,
+			      size_t count);
+/* Any parsed JSON value, copied as it is (e.g. an OCI process object inside a request). */
+void proto_json_add_value(struct proto_json *json, const char *key, yajl_val value);
 /* The object text (NUL-terminated, caller frees) and its length; frees the builder. */
 int proto_json_finish(struct proto_json *json, char **out, size_t *len, runk_error_t *err);
 void proto_json_free(struct proto_json *json);
+
+/*
+ * The JSON text of a parsed value (NUL-terminated, caller frees), e.g. to
+ * hand a member of a request to a parser that takes text (libocispec).
+ */
+int proto_json_value_text(yajl_val value, char **out, size_t *len, runk_error_t *err);
 
 /* Request ids, stream ids and container ids. */
 bool proto_container_id_valid(const char *id);

@@ -1,0 +1,250 @@
+/*
+ * exec: a new process inside a running (or created) container.
+ *
+ * The agent forks a helper that moves itself into the container's cgroup,
+ * joins the init's namespaces (setns on /proc/<init>/ns/...; joining the
+ * mount namespace also puts it at that namespace's root, the container's)
+ * and then forks the process itself: a pid namespace only applies to
+ * children.  That fork uses CLONE_PARENT so the process is the agent's
+ * child, reaped and reported like an init, rather than an orphan the
+ * container's init would inherit.  The helper passes the process's pid up
+ * and exits; setup errors of either come back as text on an error pipe
+ * that exec closes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cleanup.h"
+#include "ocispec.h"
+
+/* How long exec waits for the process to be set up and exec'd. */
+#define EXEC_TIMEOUT_MS 30000
+
+/* The order matters: the user namespace first, so the others are joined with its rights. */
+static const struct {
+	const char *name;
+	int flag;
+} namespaces[] = {
+	{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+	{"net", CLONE_NEWNET},	 {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+	{"mnt", CLONE_NEWNS},
+};
+
+#define NR_NAMESPACES (sizeof(namespaces) / sizeof(namespaces[0]))
+
+static void oci_process_freep(struct oci_process **p)
+{
+	oci_process_free(*p);
+}
+
+static void fail(int fd, runk_error_t err)
+{
+	cleanup_free char *text = runk_error_text(err);
+
+	if (write(fd, text, strlen(text)) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/* The init's namespaces that differ from the agent's: only those are joined. */
+static int namespaces_open(pid_t init, int fds[NR_NAMESPACES], runk_error_t *err)
+{
+	for (size_t i = 0; i < NR_NAMESPACES; i++) {
+		char path[64], self[64];
+		struct stat st, own;
+
+		fds[i] = -1;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, namespaces[i].name);
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", namespaces[i].name);
+		if (stat(path, &st) < 0)
+			return runk_error_errno(err, errno, "stat %s", path);
+		if (stat(self, &own) == 0 && st.st_ino == own.st_ino && st.st_dev == own.st_dev)
+			continue;
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			return runk_error_errno(err, errno, "open %s", path);
+	}
+	return 0;
+}
+
+/* The process itself, in every namespace of the container.  Never returns. */
+static void process_main(const struct oci_process *proc, const struct stdio_fds *stdio, int err_fd)
+{
+	runk_error_t err = NULL;
+	int keep[] = {err_fd};
+
+	if (stdio_child_setup(stdio, &err) < 0)
+		fail(err_fd, err);
+	close_fds_except(keep, 1);
+	if (process_set_user(proc, &err) < 0)
+		fail(err_fd, err);
+	if (chdir(proc->cwd) < 0) {
+		runk_error_errno(&err, errno, "chdir to cwd %s", proc->cwd);
+		fail(err_fd, err);
+	}
+	process_exec(proc);
+}
+
+/* The helper: cgroup, namespaces, then the process.  Never returns. */
+static void helper_main(struct container *c, const struct oci_process *proc,
+			const struct stdio_fds *stdio, int pid_fd, int err_fd)
+{
+	runk_error_t err = NULL;
+	int ns[NR_NAMESPACES];
+	sigset_t none;
+	pid_t child;
+
+	/* Undo what PID 1 set up for itself: ignored and blocked signals survive exec. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Before any setns: the paths are the agent's. */
+	if (cgroup_enter(c->cgroup, &err) < 0 || namespaces_open(c->init->pid, ns, &err) < 0)
+		fail(err_fd, err);
+	for (size_t i = 0; i < NR_NAMESPACES; i++) {
+		if (ns[i] < 0)
+			continue;
+		if (setns(ns[i], namespaces[i].flag) < 0) {
+			runk_error_errno(&err, errno, "join the %s namespace", namespaces[i].name);
+			fail(err_fd, err);
+		}
+		close(ns[i]);
+	}
+	child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL,
+			       0);
+	if (child < 0) {
+		runk_error_errno(&err, errno, "fork the process");
+		fail(err_fd, err);
+	}
+	if (child == 0)
+		process_main(proc, stdio, err_fd);
+	if (write(pid_fd, &child, sizeof(child)) != sizeof(child))
+		_exit(1);
+	_exit(0);
+}
+
+/* The error pipe: EOF with nothing read means the process exec'd (or is exiting 126/127). */
+static int wait_exec(int fd, runk_error_t *err)
+{
+	char msg[4096];
+	size_t got = 0;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, EXEC_TIMEOUT_MS);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return runk_error(err, "the process was not started in %d s",
+					  EXEC_TIMEOUT_MS / 1000);
+		n = read(fd, msg + got, sizeof(msg) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return runk_error_errno(err, errno, "read the exec error pipe");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(msg) - 1)
+			break;
+	}
+	if (got == 0)
+		return 0;
+	msg[got] = '\0';
+	return runk_error(err, "%s", msg);
+}
+
+static int process_check(const struct oci_process *p, runk_error_t *err)
+{
+	if (p->args == NULL || p->args_len == 0 || p->args[0] == NULL || p->args[0][0] == '\0')
+		return runk_error(err, "process.args is empty");
+	if (p->cwd == NULL || p->cwd[0] != '/')
+		return runk_error(err, "process.cwd must be an absolute path");
+	return 0;
+}
+
+int exec_process(struct agent *agent, struct container *c, uint32_t stream,
+		 const char *process_json, size_t len, pid_t *pid, runk_error_t *err)
+{
+	__attribute__((cleanup(oci_process_freep))) struct oci_process *proc = NULL;
+	cleanup_free char *parse_err = NULL;
+	cleanup_close int pid_r = -1, err_r = -1;
+	struct stdio_fds stdio;
+	int pid_pipe[2], err_pipe[2], status;
+	pid_t helper, child = -1;
+	struct proc *p;
+
+	if (!container_running(c))
+		return runk_error(err, "container `%s` is not running", c->id);
+	if (proc_find_stream(agent, stream))
+		return runk_error(err, "stream %u is already in use", stream);
+	proc = oci_process_parse_data(process_json, len, &parse_err);
+	if (proc == NULL)
+		return runk_error(err, "process: %s", parse_err ? parse_err : "parse error");
+	if (process_check(proc, err) < 0)
+		return -1;
+	if (stdio_open(&stdio, proc->terminal, proc->console_size, err) < 0)
+		return -1;
+	if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
+		stdio_close(&stdio);
+		return runk_error_errno(err, errno, "pipe");
+	}
+	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+		close(pid_pipe[0]), close(pid_pipe[1]);
+		stdio_close(&stdio);
+		return runk_error_errno(err, errno, "pipe");
+	}
+	helper = fork();
+	if (helper == 0) {
+		close(pid_pipe[0]), close(err_pipe[0]);
+		helper_main(c, proc, &stdio, pid_pipe[1], err_pipe[1]);
+	}
+	pid_r = pid_pipe[0], err_r = err_pipe[0];
+	close(pid_pipe[1]), close(err_pipe[1]);
+	stdio_close_child(&stdio);
+	if (helper < 0) {
+		stdio_close(&stdio);
+		return runk_error_errno(err, errno, "fork");
+	}
+	/* The helper only joins namespaces and forks: it never blocks. */
+	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(pid_r, &child, sizeof(child)) != sizeof(child))
+		child = -1;
+	if (wait_exec(err_r, err) < 0 || child <= 0) {
+		if (child > 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+		stdio_close(&stdio);
+		return child > 0 ? -1 : runk_error(err, "the exec helper failed");
+	}
+	p = proc_new(agent, c, stream);
+	p->pid = child;
+	stdio_give(&stdio, p);
+	if (proc_watch(agent, p, err) < 0) {
+		/* Too late to undo the process: let its exit be reaped and forgotten. */
+		kill(child, SIGKILL);
+		proc_kill_streams(agent, p);
+		return -1;
+	}
+	log_info("exec in %s: pid %d on stream %u", c->id, (int)child, stream);
+	*pid = child;
+	return 0;
+}

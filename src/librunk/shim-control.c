@@ -1,0 +1,342 @@
+/* The shim's control socket: what runk commands ask of a running container. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "shim-internal.h"
+#include "shimctl.h"
+
+static void reply_text(int fd, const char *text)
+{
+	send(fd, text, strlen(text), MSG_NOSIGNAL);
+}
+
+static void reply_ok(int fd, const char *key, const char *value)
+{
+	struct proto_json *json = proto_json_new();
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	proto_json_add_bool(json, "ok", true);
+	if (key)
+		proto_json_add_string(json, key, value);
+	if (proto_json_finish(json, &text, &len, NULL) == 0)
+		reply_text(fd, text);
+}
+
+static void reply_error(int fd, runk_error_t err)
+{
+	struct proto_json *json = proto_json_new();
+	cleanup_free char *message = runk_error_text(err);
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	proto_json_add_bool(json, "ok", false);
+	proto_json_add_string(json, "error", message);
+	if (proto_json_finish(json, &text, &len, NULL) == 0)
+		reply_text(fd, text);
+}
+
+static int require_live(struct shim *s, runk_error_t *err)
+{
+	if (s->exited)
+		return runk_error(err, "container `%s` is not running", s->opts->id);
+	if (s->status == SHIM_PAUSED)
+		return runk_error(err, "container `%s` is paused", s->opts->id);
+	return 0;
+}
+
+static int op_start(struct shim *s, runk_error_t *err)
+{
+	if (s->status != SHIM_CREATED)
+		return runk_error(err, "cannot start a container that is %s",
+				  shim_status_names[s->status]);
+	if (shim_request_send(s, shim_request_new(s, "start"), NULL, true, err) < 0)
+		return -1;
+	/* An exit event may have arrived while we waited: that status stands. */
+	if (s->status == SHIM_CREATED)
+		s->status = SHIM_RUNNING;
+	return shim_stream_watch_input(s, 0, err);
+}
+
+static int op_kill(struct shim *s, yajl_val req, runk_error_t *err)
+{
+	long long signo = SIGTERM;
+	bool all = false;
+
+	if (proto_json_get_int(req, "signal", 1, NSIG - 1, &signo, err) < 0 ||
+	    proto_json_opt_bool(req, "all", &all, err) < 0)
+		return -1;
+	if (s->exited)
+		return all ? 0 : runk_error(err, "container `%s` is not running", s->opts->id);
+	if (s->status == SHIM_PAUSED) {
+		/* A frozen guest cannot deliver anything; SIGKILL still ends it, with the VM. */
+		if (signo != SIGKILL)
+			return runk_error(err, "container `%s` is paused: resume it first",
+					  s->opts->id);
+		log_debug("SIGKILL for paused container %s: stopping its VM", s->opts->id);
+		s->exited = true;
+		s->exit_code = 128 + SIGKILL;
+		s->exit_signal = SIGKILL;
+		s->status = SHIM_STOPPED;
+		return 0;
+	}
+	return shim_signal_stream(s, SHIM_INIT_STREAM, (int)signo, all, true, err);
+}
+
+static int op_pause(struct shim *s, bool pause, runk_error_t *err)
+{
+	if (s->exited)
+		return runk_error(err, "container `%s` is not running", s->opts->id);
+	if (pause && s->status != SHIM_RUNNING && s->status != SHIM_CREATED)
+		return runk_error(err, "container `%s` is not running", s->opts->id);
+	if (!pause && s->status != SHIM_PAUSED)
+		return runk_error(err, "container `%s` is not paused", s->opts->id);
+	if ((pause ? vm_pause : vm_resume)(s->vm, err) < 0)
+		return -1;
+	s->status = pause ? SHIM_PAUSED : SHIM_RUNNING;
+	return 0;
+}
+
+/* ps and stats: the guest's answer, checked, goes to the client as it came. */
+static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
+{
+	struct proto_json *json = shim_request_new(s, op);
+	yajl_val reply = NULL;
+	yajl_val pids;
+	cleanup_free char *text = NULL;
+
+	if (require_live(s, err) < 0) {
+		proto_json_free(json);
+		return -1;
+	}
+	if (shim_request_send(s, json, &reply, true, err) < 0)
+		return -1;
+	pids = proto_json_find(reply, "pids");
+	if (strcmp(op, "ps") == 0 && (pids == NULL || !YAJL_IS_ARRAY(pids))) {
+		yajl_tree_free(reply);
+		return runk_error(err, "the agent's ps reply has no pids array");
+	}
+	for (size_t i = 0; pids && YAJL_IS_ARRAY(pids) && i < pids->u.array.len; i++) {
+		yajl_val v = pids->u.array.values[i];
+
+		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 1 ||
+		    YAJL_GET_INTEGER(v) > INT_MAX) {
+			yajl_tree_free(reply);
+			return runk_error(err, "the agent's ps reply has a bad pid");
+		}
+	}
+	for (size_t i = 0; i < reply->u.object.len; i++) {
+		yajl_val v = reply->u.object.values[i];
+
+		if (strcmp(reply->u.object.keys[i], "pids") == 0 ||
+		    strcmp(reply->u.object.keys[i], "ok") == 0)
+			continue;
+		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0) {
+			runk_error(err, "the agent's %s reply has a bad `%s`", op,
+				   reply->u.object.keys[i]);
+			yajl_tree_free(reply);
+			return -1;
+		}
+	}
+	yajl_tree_free(reply);
+	/* Validated above: forward the guest's text itself, nothing re-encoded. */
+	text = strndup((const char *)s->last_reply_text, s->last_reply_len);
+	reply_text(fd, text);
+	return 1;
+}
+
+static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
+{
+	cleanup_free char *request = NULL;
+	const char *resources = NULL;
+	yajl_val parsed;
+
+	if (proto_json_get_string(req, "resources", &resources, err) < 0 ||
+	    require_live(s, err) < 0)
+		return -1;
+	parsed = proto_json_parse(resources, strlen(resources), err);
+	if (parsed == NULL)
+		return runk_error_prefix(err, "resources");
+	yajl_tree_free(parsed);
+	if (asprintf(&request, "{\"op\":\"update\",\"id\":\"%s\",\"resources\":%s}", s->opts->id,
+		     resources) < 0)
+		abort();
+	return shim_agent_call(s, request, strlen(request), NULL, err);
+}
+
+/*
+ * exec: the client passes its stdin, stdout and stderr (SCM_RIGHTS) and the
+ * OCI process as JSON text; the shim starts it in the guest, replies with
+ * its guest pid and keeps the connection to report the exit.
+ */
+static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
+		   runk_error_t *err)
+{
+	cleanup_free char *request = NULL;
+	const char *process = NULL;
+	bool tty = false, ignore_paused = false;
+	struct shim_stream *st;
+	yajl_val parsed, reply = NULL;
+	long long pid = 0;
+	char answer[64];
+	size_t slot;
+
+	if (proto_json_get_string(req, "process", &process, err) < 0 ||
+	    proto_json_opt_bool(req, "tty", &tty, err) < 0 ||
+	    proto_json_opt_bool(req, "ignore_paused", &ignore_paused, err) < 0)
+		return -1;
+	if (n_fds != 3)
+		return runk_error(err, "exec needs stdin, stdout and stderr descriptors");
+	if (s->exited || s->status == SHIM_CREATED)
+		return runk_error(err, "cannot exec in a container that is %s",
+				  s->exited ? "stopped" : "created");
+	if (s->status == SHIM_PAUSED)
+		return runk_error(err,
+				  ignore_paused ? "container `%s` is paused: its VM is frozen"
+						: "container `%s` is paused",
+				  s->opts->id);
+	parsed = proto_json_parse(process, strlen(process), err);
+	if (parsed == NULL)
+		return runk_error_prefix(err, "process");
+	yajl_tree_free(parsed);
+
+	st = shim_stream_alloc(s, &slot, err);
+	if (st == NULL)
+		return -1;
+	st->in_fd = fds[0];
+	st->out_fd = fds[1];
+	st->err_fd = fds[2];
+	st->tty = tty;
+	fds[0] = fds[1] = fds[2] = -1;
+	if (asprintf(&request, "{\"op\":\"exec\",\"id\":\"%s\",\"stream\":%u,\"process\":%s}",
+		     s->opts->id, st->id, process) < 0)
+		abort();
+	if (shim_agent_call(s, request, strlen(request), &reply, err) < 0) {
+		shim_stream_release(s, slot);
+		return -1;
+	}
+	proto_json_opt_int(reply, "pid", 1, INT_MAX, &pid, NULL);
+	yajl_tree_free(reply);
+
+	st->conn_fd = *conn;
+	*conn = -1;
+	if (shim_epoll_add(s, st->conn_fd, SHIM_EVENT(SOURCE_STREAM_CONN, slot), err) < 0 ||
+	    shim_stream_watch_input(s, slot, err) < 0) {
+		shim_signal_stream(s, st->id, SIGKILL, false, false, NULL);
+		shim_stream_release(s, slot);
+		return -1;
+	}
+	if (tty)
+		shim_stream_follow_size(s, slot);
+	snprintf(answer, sizeof(answer), "{\"ok\":true,\"pid\":%lld}", pid);
+	reply_text(st->conn_fd, answer);
+	return 1;
+}
+
+/* Returns 1 if the op replied itself, 0 for a plain ok, <0 on error. */
+static int dispatch(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
+		    runk_error_t *err)
+{
+	const char *op = NULL;
+
+	if (proto_json_get_string(req, "op", &op, err) < 0)
+		return -1;
+	if (strcmp(op, "status") == 0) {
+		reply_ok(*conn, "status", shim_status_names[s->status]);
+		return 1;
+	}
+	if (strcmp(op, "start") == 0)
+		return op_start(s, err);
+	if (strcmp(op, "kill") == 0)
+		return op_kill(s, req, err);
+	if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)
+		return op_pause(s, strcmp(op, "pause") == 0, err);
+	if (strcmp(op, "ps") == 0 || strcmp(op, "stats") == 0)
+		return op_query(s, *conn, op, err);
+	if (strcmp(op, "update") == 0)
+		return op_update(s, req, err);
+	if (strcmp(op, "exec") == 0)
+		return op_exec(s, conn, req, fds, n_fds, err);
+	return runk_error(err, "unknown shim operation `%s`", op);
+}
+
+void shim_control_accept(struct shim *s)
+{
+	cleanup_close int conn = accept4(s->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	cleanup_error runk_error_t err = NULL;
+	cleanup_free char *buf = malloc(SHIMCTL_MAX_MESSAGE + 1);
+	struct pollfd pfd = {.fd = conn, .events = POLLIN};
+	int fds[SHIMCTL_MAX_FDS] = {-1, -1, -1};
+	size_t n_fds = SHIMCTL_MAX_FDS;
+	yajl_val req = NULL;
+	int n, ret = -1;
+
+	if (conn < 0 || buf == NULL)
+		return;
+	/* The client sends its request right after connecting; don't let a silent one stall us. */
+	if (poll(&pfd, 1, 1000) <= 0)
+		return;
+	n = shimctl_recv_fds(conn, buf, SHIMCTL_MAX_MESSAGE, fds, &n_fds, &err);
+	if (n > 0) {
+		req = proto_json_parse(buf, (size_t)n, &err);
+		if (req != NULL)
+			ret = dispatch(s, &conn, req, fds, n_fds, &err);
+	}
+	yajl_tree_free(req);
+	for (size_t i = 0; i < n_fds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (conn < 0 || n <= 0)
+		return;
+	if (ret == 0)
+		reply_ok(conn, NULL, NULL);
+	else if (ret < 0)
+		reply_error(conn, err);
+}
+
+/* A message from a `runk exec` client about its process: resize or signal; or it went away. */
+void shim_control_exec_message(struct shim *s, size_t slot)
+{
+	struct shim_stream *st = &s->streams[slot];
+	cleanup_error runk_error_t err = NULL;
+	char buf[1024];
+	const char *op = NULL;
+	long long rows = 0, cols = 0, signo = 0;
+	yajl_val msg;
+	ssize_t n = recv(st->conn_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The client is gone; the process runs on, as with runc. */
+		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, st->conn_fd, NULL);
+		close(st->conn_fd);
+		st->conn_fd = -1;
+		return;
+	}
+	msg = proto_json_parse(buf, (size_t)n, &err);
+	if (msg == NULL || proto_json_get_string(msg, "op", &op, &err) < 0) {
+		yajl_tree_free(msg);
+		return;
+	}
+	if (strcmp(op, "resize") == 0 &&
+	    proto_json_get_int(msg, "rows", 1, 65535, &rows, &err) == 0 &&
+	    proto_json_get_int(msg, "cols", 1, 65535, &cols, &err) == 0)
+		shim_stream_resize(s, slot, (unsigned int)rows, (unsigned int)cols, false, &err);
+	else if (strcmp(op, "signal") == 0 &&
+		 proto_json_get_int(msg, "signal", 1, NSIG - 1, &signo, &err) == 0)
+		shim_signal_stream(s, st->id, (int)signo, false, false, &err);
+	yajl_tree_free(msg);
+}

@@ -1,0 +1,102 @@
+/* The shim's parts share this: shim.c (VM and agent), shim-streams.c (stdio relay), shim-control.c.
+ */
+#ifndef RUNK_SHIM_INTERNAL_H
+#define RUNK_SHIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "agent.h"
+#include "hypervisor/hypervisor.h"
+#include "proto.h"
+#include "shim.h"
+
+enum shim_status {
+	SHIM_CREATING,
+	SHIM_CREATED,
+	SHIM_RUNNING,
+	SHIM_PAUSED,
+	SHIM_STOPPED,
+};
+
+extern const char *const shim_status_names[];
+
+/* What an epoll event is about: the source in the high half of data.u64, a stream slot below. */
+enum shim_source {
+	SOURCE_AGENT = 1,
+	SOURCE_QEMU,
+	SOURCE_SIGNAL,
+	SOURCE_CONTROL,
+	SOURCE_STREAM_IN,   /* a process's stdin on the host side */
+	SOURCE_STREAM_CONN, /* the control connection of a `runk exec` */
+};
+
+#define SHIM_EVENT(source, slot) (((uint64_t)(source) << 32) | (uint32_t)(slot))
+
+/* A process in the guest whose stdio the shim relays: the init (slot 0) or an exec. */
+struct shim_stream {
+	bool used;
+	uint32_t id; /* the stream id on the agent channel */
+	int in_fd;   /* host side of stdin, relayed as STDIN frames; -1 once at EOF */
+	int out_fd;  /* where STDOUT frames go */
+	int err_fd;  /* where STDERR frames go */
+	int conn_fd; /* exec: the client's control connection, told of the exit; -1 for the init */
+	bool tty;    /* out_fd is a terminal whose size the guest pty follows */
+};
+
+#define SHIM_MAX_STREAMS 64
+
+struct shim {
+	const struct shim_options *opts;
+	struct vm *vm;
+	struct agent_conn agent;
+	int epoll_fd;
+	int qemu_fd; /* pidfd of QEMU */
+	int signal_fd;
+	int control_fd;
+	enum shim_status status;
+	bool hello;
+	/* The one request a caller waits for, and its reply once it came. */
+	uint32_t awaited_id;
+	yajl_val awaited_reply;
+	char *last_reply_text; /* the awaited reply as the guest sent it */
+	size_t last_reply_len;
+	/* The container's init process. */
+	bool exited;
+	int exit_code;
+	int exit_signal;
+	struct shim_stream streams[SHIM_MAX_STREAMS];
+	uint32_t next_stream_id;
+};
+
+/* shim.c: requests to the agent. */
+struct proto_json *shim_request_new(struct shim *s, const char *op);
+int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, bool wait,
+		      runk_error_t *err);
+/* Send request text and wait for the reply (*reply may be NULL to discard it). */
+int shim_agent_call(struct shim *s, const char *json, size_t len, yajl_val *reply,
+		    runk_error_t *err);
+int shim_epoll_add(struct shim *s, int fd, uint64_t data, runk_error_t *err);
+int shim_signal_stream(struct shim *s, uint32_t stream, int signo, bool all, bool wait,
+		       runk_error_t *err);
+
+/* shim-streams.c */
+struct shim_stream *shim_stream_alloc(struct shim *s, size_t *slot, runk_error_t *err);
+struct shim_stream *shim_stream_by_id(struct shim *s, uint32_t id, size_t *slot);
+int shim_stream_output(struct shim *s, const struct proto_frame *frame, runk_error_t *err);
+int shim_stream_relay_input(struct shim *s, size_t slot, runk_error_t *err);
+int shim_stream_watch_input(struct shim *s, size_t slot, runk_error_t *err);
+int shim_stream_resize(struct shim *s, size_t slot, unsigned int rows, unsigned int cols, bool wait,
+		       runk_error_t *err);
+/* The terminal of a tty stream changed size (SIGWINCH): pass it on. */
+void shim_stream_follow_size(struct shim *s, size_t slot);
+/* An exec's process exited: tell its client and forget it. */
+void shim_stream_exited(struct shim *s, size_t slot, int code, int signo);
+void shim_stream_release(struct shim *s, size_t slot);
+
+/* shim-control.c */
+void shim_control_accept(struct shim *s);
+void shim_control_exec_message(struct shim *s, size_t slot);
+
+#endif
