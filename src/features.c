@@ -17,7 +17,7 @@
  */
 #define FEATURES_TEMPLATE                                                                          \
 	"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.2.0\","                                \
-	"\"hooks\":[],"                                                                            \
+	"\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"],"                   \
 	"\"mountOptions\":[\"ro\",\"rw\",\"nosuid\",\"suid\",\"nodev\",\"dev\",\"noexec\","        \
 	"\"exec\",\"relatime\",\"norelatime\",\"strictatime\",\"nostrictatime\",\"noatime\","      \
 	"\"atime\",\"bind\",\"rbind\"],"                                                           \
