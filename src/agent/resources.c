@@ -3,7 +3,8 @@
  * manager converts them (the host engines were tuned against runc):
  *
  *   memory.limit        memory.max        (-1: "max"; 0: unset)
- *   memory.swap         memory.swap.max   swap - limit (swap counts memory + swap in OCI)
+ *   memory.swap         memory.swap.max   swap - limit (swap counts memory + swap in OCI;
+ *                                         equal to the limit: "0", no swap)
  *   memory.reservation  memory.low
  *   cpu.quota/period    cpu.max           "QUOTA PERIOD", "max" for a quota <= 0
  *   cpu.shares          cpu.weight        1 + ((shares - 2) * 9999) / 262142
@@ -100,6 +101,8 @@ static int memory_settings(struct settings *s, const struct oci_linux_memory *m,
 		return -1;
 	if (swap != 0)
 		add_limit(s, "memory.swap", "memory.swap.max", swap);
+	else if (m->has_swap && m->swap > 0)
+		add(s, "memory.swap", "memory.swap.max", "0"); /* swap == limit: no swap at all */
 	if (m->has_reservation && m->reservation != 0)
 		add_limit(s, "memory.reservation", "memory.low", m->reservation);
 	return 0;
