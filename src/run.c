@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "console.h"
 #include "context.h"
 #include "log.h"
 #include "state.h"
@@ -79,11 +80,14 @@ static int cmd_run(struct runk_globals *g, struct cli_parsed *p, runk_error_t *e
 
 	if (runk_session_open(g, &session, err) < 0)
 		return -1;
-	if (container_create(&session.ctx, &o, &pid, err) < 0)
+	if (container_create(&session.ctx, &o, &pid, err) < 0) {
+		console_restore();
 		return -1;
+	}
 	shim_pid = pid;
 	forward_signals();
 	if (container_start(&session.ctx, id, err) < 0) {
+		console_restore();
 		container_delete(&session.ctx, id, true, &cleanup_err);
 		return -1;
 	}
@@ -96,6 +100,7 @@ static int cmd_run(struct runk_globals *g, struct cli_parsed *p, runk_error_t *e
 		}
 	}
 	shim_pid = 0;
+	console_restore();
 	if (!cli_bool(p, "keep") && container_delete(&session.ctx, id, false, &cleanup_err) < 0) {
 		cleanup_free char *text = runk_error_text(cleanup_err);
 

@@ -70,3 +70,28 @@ int console_send_master(const char *socket_path, runk_error_t *err)
 		return -1;
 	return steal_fd(&slave);
 }
+
+static struct termios raw_saved;
+static int raw_fd = -1;
+
+bool console_make_raw(int fd)
+{
+	struct termios raw;
+
+	if (raw_fd >= 0 || !isatty(fd) || tcgetattr(fd, &raw_saved) < 0)
+		return false;
+	raw = raw_saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(fd, TCSANOW, &raw) < 0)
+		return false;
+	raw_fd = fd;
+	return true;
+}
+
+void console_restore(void)
+{
+	if (raw_fd < 0)
+		return;
+	tcsetattr(raw_fd, TCSANOW, &raw_saved);
+	raw_fd = -1;
+}

@@ -195,6 +195,10 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 		return runk_error(err,
 				  "cannot allocate a terminal for a detached container without "
 				  "--console-socket");
+	} else if (terminal) {
+		/* runk run in the caller's terminal: runk run restores it when the container ends.
+		 */
+		console_make_raw(STDIN_FILENO);
 	}
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return runk_error_errno(err, errno, "pipe");

@@ -10,7 +10,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -102,18 +101,6 @@ static int wait_exit(int conn, int tty_fd, int *code, int *signo, runk_error_t *
 	}
 }
 
-/* With the caller's own terminal, it goes raw: the guest's pty does the line discipline. */
-static bool make_raw(int fd, struct termios *saved)
-{
-	struct termios raw;
-
-	if (!isatty(fd) || tcgetattr(fd, saved) < 0)
-		return false;
-	raw = *saved;
-	cfmakeraw(&raw);
-	return tcsetattr(fd, TCSANOW, &raw) == 0;
-}
-
 /* The detached exec-shim: waits for the process and dies the way it did. */
 __attribute__((noreturn)) static void exec_shim(int conn, int console)
 {
@@ -181,8 +168,6 @@ int container_exec(const struct runk_context *ctx, const struct exec_options *o,
 	cleanup_free char *dir = NULL;
 	cleanup_close int conn = -1, console = -1;
 	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	struct termios saved;
-	bool raw = false;
 	int code = 0, signo = 0, ret;
 	pid_t child;
 
@@ -218,11 +203,10 @@ int container_exec(const struct runk_context *ctx, const struct exec_options *o,
 		return 0;
 	}
 	if (o->tty && console < 0)
-		raw = make_raw(STDIN_FILENO, &saved);
+		console_make_raw(STDIN_FILENO);
 	ret = wait_exit(conn, console >= 0 ? console : (o->tty ? STDIN_FILENO : -1), &code, &signo,
 			err);
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	console_restore();
 	if (ret < 0)
 		return -1;
 	return signo > 0 ? 128 + signo : code;
