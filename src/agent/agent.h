@@ -15,7 +15,7 @@
 #include "error.h"
 #include "proto.h"
 
-struct oci_box;
+struct oci_process;
 
 #define AGENT_SHARE_DIR	    "/run/runk/share"
 #define AGENT_MODULES_ORDER "/lib/modules/runk.order"
@@ -157,19 +157,33 @@ void proc_kill_streams(struct agent *agent, struct proc *p);
 void proc_maybe_report_exit(struct agent *agent, struct proc *p);
 void agent_sweep(struct agent *agent);
 
-/* stdio.c: what a new process gets as stdio, pipes or a pty */
+/*
+ * stdio.c: what a new process gets as stdio, pipes or a pty.  The pty is
+ * opened by the process itself in the container's /dev/pts (so `tty` names
+ * it there) and its master comes back to the agent over a socket.
+ */
 struct stdio_fds {
-	int child[3];	  /* stdin, stdout, stderr for the child (the pty slave three times) */
+	int child[3];	  /* pipes: stdin, stdout, stderr for the child */
+	int sock[2];	  /* tty: [0] the agent receives the master, [1] the child sends it */
 	int in, out, err; /* the agent's ends; err -1 with a tty */
 	int tty;	  /* pty master, -1 without */
+	bool terminal;
+	unsigned int rows, cols; /* initial size, 0 if not given */
+	uid_t uid;		 /* owner of the pty slave */
+	gid_t gid;
 };
-int stdio_open(struct stdio_fds *s, bool terminal, const struct oci_box *size, runk_error_t *err);
+int stdio_open(struct stdio_fds *s, const struct oci_process *process, runk_error_t *err);
 /* In the agent after the fork: close the child's ends. */
 void stdio_close_child(struct stdio_fds *s);
 void stdio_close(struct stdio_fds *s);
+/* In the agent once the child set its stdio up: take the pty master it sent. */
+int stdio_receive(struct stdio_fds *s, runk_error_t *err);
 /* Hand the agent's ends over to a process. */
 void stdio_give(struct stdio_fds *s, struct proc *p);
-/* In the child: a new session, the pty as controlling terminal, fds 0-2. */
+/*
+ * In the child, inside the container's mounts: a new session, the pty (made
+ * here, its master sent to the agent) as controlling terminal, fds 0-2.
+ */
 int stdio_child_setup(const struct stdio_fds *s, runk_error_t *err);
 int tty_resize(int fd, unsigned int rows, unsigned int cols, runk_error_t *err);
 
@@ -220,7 +234,6 @@ int rootfs_setup(const struct oci_config *cfg, const char *rootfs, int clone_fla
 		 runk_error_t *err);
 
 /* process.c (in the child) */
-struct oci_process;
 int process_set_user(const struct oci_process *process, runk_error_t *err);
 void process_exec(const struct oci_process *process) __attribute__((noreturn));
 /* Close every descriptor from 3 up except keep (sorted or not, -1 ignored). */

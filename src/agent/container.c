@@ -178,16 +178,17 @@ static void child_main(const struct oci_config *cfg, const char *rootfs, int fla
 		signal(sig, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (stdio_child_setup(stdio, &err) < 0)
-		child_fail(p->sync[1], err);
-	close_fds_except(keep, 2);
 	if (cgroup_enter(cgroup, &err) < 0)
 		child_fail(p->sync[1], err);
 	if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 		runk_error_errno(&err, errno, "unshare the cgroup namespace");
 		child_fail(p->sync[1], err);
 	}
-	if (rootfs_setup(cfg, rootfs, flags, &err) < 0 || process_set_user(cfg->process, &err) < 0)
+	/* stdio once the root is the container's: a pty comes from its /dev/pts. */
+	if (rootfs_setup(cfg, rootfs, flags, &err) < 0 || stdio_child_setup(stdio, &err) < 0)
+		child_fail(p->sync[1], err);
+	close_fds_except(keep, 2);
+	if (process_set_user(cfg->process, &err) < 0)
 		child_fail(p->sync[1], err);
 	if (chdir(cfg->process->cwd) < 0) {
 		runk_error_errno(&err, errno, "chdir to cwd %s", cfg->process->cwd);
@@ -280,7 +281,7 @@ static pid_t init_spawn(const struct oci_config *cfg, const char *rootfs, int fl
 	close(p.start[0]), close(p.sync[1]);
 	p.start[0] = p.sync[1] = -1;
 	stdio_close_child(stdio);
-	if (child_wait_ready(p.sync[0], err) < 0) {
+	if (child_wait_ready(p.sync[0], err) < 0 || stdio_receive(stdio, err) < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		pipes_close(&p);
@@ -324,7 +325,7 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t
 		container_free(c);
 		return -1;
 	}
-	if (stdio_open(&stdio, cfg->process->terminal, cfg->process->console_size, err) < 0 ||
+	if (stdio_open(&stdio, cfg->process, err) < 0 ||
 	    (child = init_spawn(cfg, rootfs, flags, c, &stdio, &start_fd, err)) < 0) {
 		stdio_close(&stdio);
 		cgroup_destroy(c->cgroup, NULL);

@@ -202,7 +202,7 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 		return runk_error(err, "process: %s", parse_err ? parse_err : "parse error");
 	if (process_check(proc, err) < 0)
 		return -1;
-	if (stdio_open(&stdio, proc->terminal, proc->console_size, err) < 0)
+	if (stdio_open(&stdio, proc, err) < 0)
 		return -1;
 	if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
 		stdio_close(&stdio);
@@ -230,7 +230,7 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 		;
 	if (read(pid_r, &child, sizeof(child)) != sizeof(child))
 		child = -1;
-	if (wait_exec(err_r, err) < 0 || child <= 0) {
+	if (wait_exec(err_r, err) < 0 || child <= 0 || stdio_receive(&stdio, err) < 0) {
 		if (child > 0) {
 			kill(child, SIGKILL);
 			waitpid(child, NULL, 0);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +84,11 @@ void process_exec(const struct oci_process *process)
 	int e;
 
 	path_from_env(env);
+	/* Last, so nothing the agent still does here is limited by it. */
+	if (process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "runk: set no_new_privs: %s\n", strerror(errno));
+		_exit(126);
+	}
 	execvpe(args[0], args, env);
 	e = errno;
 	/* Worded like runc, so callers and tests that match its message keep working. */
