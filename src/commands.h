@@ -19,5 +19,6 @@ extern const struct cli_command runk_cmd_events;
 extern const struct cli_command runk_cmd_update;
 extern const struct cli_command runk_cmd_spec;
 extern const struct cli_command runk_cmd_features;
+extern const struct cli_command runk_cmd_check;
 
 #endif

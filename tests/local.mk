@@ -5,6 +5,11 @@ check_PROGRAMS += tests/test-librunk
 TESTS += tests/test-librunk
 tests_test_librunk_SOURCES = tests/test-librunk.c tests/testlib.h src/cli.c src/cli.h
 tests_test_librunk_LDADD = src/librunk/librunk.a $(YAJL_LIBS) $(INIH_LIBS)
+
+check_PROGRAMS += tests/test-sizing
+TESTS += tests/test-sizing
+tests_test_sizing_SOURCES = tests/test-sizing.c tests/testlib.h
+tests_test_sizing_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
 # --- end librunk ---
 
 # --- proto (host <-> guest frames) ---

@@ -120,7 +120,15 @@ static void test_conf(void)
 		{"[hypervisor]\nbogus = 1\n", "2: [hypervisor] bogus: unknown key"},
 		{"[nosuch]\npath = x\n", "2: [nosuch] path: unknown key"},
 		{"[hypervisor]\n\n\ndefault_vcpus = -1\n",
-		 "4: [hypervisor] default_vcpus: expected a non-negative integer"},
+		 "4: [hypervisor] default_vcpus: expected a decimal number of CPUs such as 1 or "
+		 "0.5"},
+		{"[hypervisor]\ndefault_vcpus = 1.2.3\n",
+		 "2: [hypervisor] default_vcpus: expected a decimal number of CPUs such as 1 or "
+		 "0.5"},
+		{"[hypervisor]\ndefault_maxvcpus = many\n",
+		 "2: [hypervisor] default_maxvcpus: expected a non-negative integer"},
+		{"[agent]\ndebug_console = 2\n",
+		 "2: [agent] debug_console: expected true or false"},
 		{"[hypervisor]\ndefault_memory = 12MB\n",
 		 "2: [hypervisor] default_memory: expected a non-negative integer"},
 		{"[runtime]\ndebug = maybe\n", "2: [runtime] debug: expected true or false"},
@@ -139,7 +147,7 @@ static void test_conf(void)
 		is_str(conf.accel, "tcg", "accel is read");
 		ok(conf.default_memory_mib == 512, "default_memory is read");
 		ok(conf.agent_timeout_s == 9, "agent timeout is read");
-		ok(conf.default_vcpus == 1, "unset keys keep their defaults");
+		is_str(conf.default_vcpus, "1", "unset keys keep their defaults");
 		runk_conf_release(&conf);
 		unlink(path);
 	}

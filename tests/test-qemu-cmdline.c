@@ -58,10 +58,11 @@ static void test_tcg(void)
 	is_str(argv[0], "/usr/bin/qemu-system-x86_64", "argv[0] is QEMU itself, no shell");
 	is_str(find_opt(argv, "-M", ""),
 	       "microvm,x-option-roms=off,pit=on,pic=on,rtc=on,isa-serial=on", "microvm machine");
-	is_str(find_opt(argv, "-accel", ""), "tcg,tb-size=16", "tcg with the default tb-size");
+	is_str(find_opt(argv, "-accel", ""), "tcg,thread=multi,tb-size=16",
+	       "multi-threaded tcg with the default tb-size for 2 vCPUs");
 	is_str(find_opt(argv, "-cpu", ""), "max", "-cpu max under tcg");
 	is_str(find_opt(argv, "-m", ""), "256", "-m");
-	is_str(find_opt(argv, "-smp", ""), "2", "-smp");
+	is_str(find_opt(argv, "-smp", ""), "2,maxcpus=2", "-smp with maxcpus");
 	ok(has_arg(argv, "-nodefaults") && has_arg(argv, "-no-user-config") &&
 		   has_arg(argv, "-no-reboot"),
 	   "-nodefaults -no-user-config -no-reboot");
@@ -141,7 +142,8 @@ static void test_escaping_and_options(void)
 	       "socket,id=qmp,path=/tmp/q,,mp.sock,server=on,wait=off",
 	       "comma in the QMP path doubled");
 	is_str(find_opt(argv, "-name", ""), "c,,1,debug-threads=on", "comma in the name doubled");
-	is_str(find_opt(argv, "-accel", ""), "tcg,tb-size=8", "tb-size from the config");
+	is_str(find_opt(argv, "-accel", ""), "tcg,thread=multi,tb-size=8",
+	       "tb-size from the config");
 	ok(strstr(find_opt(argv, "-sandbox", ""), "spawn=allow") != NULL,
 	   "spawn allowed on request");
 }

@@ -25,6 +25,7 @@
 #include "state.h"
 #include "status.h"
 #include "util.h"
+#include "vmsize.h"
 
 /* A SIGKILL is delivered even when the guest does not answer within this time: the VM dies. */
 #define KILL_TIMEOUT_MS 10000
@@ -37,6 +38,7 @@ struct bundle_info {
 	char *config_text;
 	size_t config_len;
 	struct oci_config *config;
+	struct vm_size size;
 };
 
 static void bundle_info_release(struct bundle_info *b)
@@ -46,9 +48,11 @@ static void bundle_info_release(struct bundle_info *b)
 	free(b->rootfs);
 	free(b->config_text);
 	oci_config_free(b->config);
+	vm_size_release(&b->size);
 }
 
-static int bundle_load(const char *bundle, struct bundle_info *b, runk_error_t *err)
+static int bundle_load(const char *bundle, const struct runk_conf *conf, struct bundle_info *b,
+		       runk_error_t *err)
 {
 	cleanup_free char *parse_error = NULL;
 	cleanup_free char *root = NULL;
@@ -76,7 +80,7 @@ static int bundle_load(const char *bundle, struct bundle_info *b, runk_error_t *
 	b->rootfs = realpath(root, NULL);
 	if (b->rootfs == NULL || stat(b->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return runk_error(err, "rootfs `%s` does not exist or is not a directory", root);
-	return 0;
+	return vm_size_compute(b->config, conf, &b->size, err);
 }
 
 /* The config.json kept in the state directory (hooks at start and delete come from it). */
@@ -216,6 +220,9 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.rootfs = b->rootfs,
 			.conf = ctx->conf,
 			.debug = ctx->debug,
+			.vcpus = b->size.vcpus,
+			.memory_mib = b->size.memory_mib,
+			.kernel_params = b->size.kernel_params,
 			.terminal = terminal,
 			.console_fd = console,
 			.sync_fd = sync[1],
@@ -249,7 +256,7 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	cleanup_close int lock = -1;
 	pid_t pid = 0;
 
-	if (bundle_load(o->bundle, &b, err) < 0)
+	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0)
 		return -1;
 	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)
 		return -1;

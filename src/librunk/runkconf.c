@@ -10,11 +10,13 @@
 
 #include "cleanup.h"
 #include "runkconf.h"
+#include "sizing.h"
 
 enum key_type {
 	KEY_STRING,
 	KEY_UINT,
 	KEY_BOOL,
+	KEY_CPUS, /* a decimal CPU amount, kept as its text */
 };
 
 struct conf_key {
@@ -36,11 +38,18 @@ static const struct conf_key conf_keys[] = {
 	KEY("hypervisor", "initrd", KEY_STRING, initrd),
 	KEY("hypervisor", "kernel_params", KEY_STRING, kernel_params),
 	KEY("hypervisor", "accel", KEY_STRING, accel),
-	KEY("hypervisor", "default_vcpus", KEY_UINT, default_vcpus),
+	KEY("hypervisor", "default_vcpus", KEY_CPUS, default_vcpus),
+	KEY("hypervisor", "default_maxvcpus", KEY_UINT, default_maxvcpus),
 	KEY("hypervisor", "default_memory", KEY_UINT, default_memory_mib),
+	KEY("hypervisor", "default_maxmemory", KEY_UINT, default_maxmemory_mib),
+	KEY("hypervisor", "memory_overhead", KEY_UINT, memory_overhead_mib),
 	KEY("hypervisor", "boot_timeout", KEY_UINT, boot_timeout_s),
-	KEY("agent", "timeout", KEY_UINT, agent_timeout_s),
+	KEY("runtime", "sandbox_cgroup_only", KEY_BOOL, sandbox_cgroup_only),
 	KEY("runtime", "debug", KEY_BOOL, debug),
+	KEY("runtime", "log_level", KEY_STRING, log_level),
+	KEY("runtime", "allowed_annotations", KEY_STRING, allowed_annotations),
+	KEY("agent", "timeout", KEY_UINT, agent_timeout_s),
+	KEY("agent", "debug_console", KEY_BOOL, debug_console),
 };
 
 struct parse_ctx {
@@ -106,6 +115,18 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
 		switch (k->type) {
+		case KEY_CPUS: {
+			runk_error_t bad = NULL;
+			struct cpu_amount amount;
+
+			if (sizing_parse_cpus(value, &amount, &bad) < 0) {
+				set_error(ctx, line, section, name,
+					  "expected a decimal number of CPUs such as 1 or 0.5");
+				runk_error_free(&bad);
+				return 1;
+			}
+		}
+			/* fallthrough */
 		case KEY_STRING:
 			free(*(char **)field);
 			*(char **)field = strdup(value);
@@ -133,8 +154,11 @@ static void set_defaults(struct runk_conf *conf)
 	conf->initrd = strdup(RUNK_DATADIR "/initrd.cpio");
 	conf->kernel_params = strdup("");
 	conf->accel = strdup("auto");
-	conf->default_vcpus = 1;
+	conf->default_vcpus = strdup("1");
 	conf->default_memory_mib = 256;
+	conf->memory_overhead_mib = 64;
+	conf->log_level = strdup("info");
+	conf->allowed_annotations = strdup("");
 	/* Generous: under TCG on a loaded 2-core host the generic kernel takes seconds. */
 	conf->boot_timeout_s = 60;
 	conf->agent_timeout_s = 60;
@@ -171,6 +195,13 @@ int runk_conf_load(const char *explicit_path, struct runk_conf *conf, runk_error
 		return runk_error(err,
 				  "%s: [hypervisor] accel: expected auto, kvm or tcg, got `%s`",
 				  path, conf->accel);
+	if (strcmp(conf->log_level, "error") && strcmp(conf->log_level, "warning") &&
+	    strcmp(conf->log_level, "info") && strcmp(conf->log_level, "debug"))
+		return runk_error(
+			err,
+			"%s: [runtime] log_level: expected error, warning, info or debug, "
+			"got `%s`",
+			path, conf->log_level);
 	conf->source = strdup(path);
 	return 0;
 }
@@ -182,6 +213,9 @@ void runk_conf_release(struct runk_conf *conf)
 	free(conf->initrd);
 	free(conf->kernel_params);
 	free(conf->accel);
+	free(conf->default_vcpus);
+	free(conf->log_level);
+	free(conf->allowed_annotations);
 	free(conf->source);
 	memset(conf, 0, sizeof(*conf));
 }

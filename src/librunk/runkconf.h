@@ -15,12 +15,20 @@ struct runk_conf {
 	char *kernel;
 	char *initrd;
 	char *kernel_params;
-	char *accel; /* auto | kvm | tcg */
-	unsigned int default_vcpus;
+	char *accel;		       /* auto | kvm | tcg */
+	char *default_vcpus;	       /* a decimal number of CPUs: "1", "0.5", "1.25" */
+	unsigned int default_maxvcpus; /* 0: the host's online CPUs */
 	unsigned int default_memory_mib;
+	unsigned int default_maxmemory_mib; /* 0: the host's memory */
+	unsigned int memory_overhead_mib;   /* what the host allows QEMU itself */
 	unsigned int boot_timeout_s;
-	unsigned int agent_timeout_s;
+	bool sandbox_cgroup_only;
 	bool debug;
+	char *log_level;	   /* error | warning | info | debug */
+	char *allowed_annotations; /* org.runk.hypervisor.* keys a bundle may set, space-separated
+				    */
+	unsigned int agent_timeout_s;
+	bool debug_console;
 	char *source; /* the file it came from, or NULL for the defaults */
 };
 

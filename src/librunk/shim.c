@@ -342,10 +342,10 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	cfg.qemu_path = conf->qemu_path;
 	cfg.kernel = conf->kernel;
 	cfg.initrd = conf->initrd;
-	cfg.kernel_params = conf->kernel_params;
+	cfg.kernel_params = o->kernel_params;
 	cfg.name = o->id;
-	cfg.vcpus = conf->default_vcpus;
-	cfg.memory_mib = conf->default_memory_mib;
+	cfg.vcpus = o->vcpus;
+	cfg.memory_mib = o->memory_mib;
 	cfg.agent_socket = agent;
 	cfg.qmp_socket = qmp;
 	cfg.share_dir = share;

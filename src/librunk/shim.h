@@ -20,6 +20,9 @@ struct shim_options {
 	const char *rootfs;	 /* absolute host path */
 	const struct runk_conf *conf;
 	bool debug;
+	unsigned int vcpus; /* the VM's size (vmsize.h) */
+	unsigned int memory_mib;
+	const char *kernel_params;
 	bool terminal;	/* process.terminal: the init's stdio is a terminal */
 	int console_fd; /* the slave of the --console-socket pty, or -1 */
 	int sync_fd;	/* reports "created" (or why not) to the runk process that forked us */

@@ -170,13 +170,15 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
 	if (accel == VM_ACCEL_KVM)
 		add(&s, "kvm");
 	else
-		addf(&s, "tcg,tb-size=%u", cfg->tcg_tb_mib ? cfg->tcg_tb_mib : VM_TCG_TB_MIB);
+		/* Multi-threaded TCG: each vCPU gets its own host thread, as with KVM. */
+		addf(&s, "tcg,%stb-size=%u", cfg->vcpus > 1 ? "thread=multi," : "",
+		     cfg->tcg_tb_mib ? cfg->tcg_tb_mib : VM_TCG_TB_MIB);
 	add(&s, "-cpu");
 	add(&s, accel == VM_ACCEL_KVM ? "host" : "max");
 	add(&s, "-m");
 	addf(&s, "%u", cfg->memory_mib);
 	add(&s, "-smp");
-	addf(&s, "%u", cfg->vcpus);
+	addf(&s, "%u,maxcpus=%u", cfg->vcpus, cfg->vcpus);
 	add(&s, "-nodefaults");
 	add(&s, "-no-user-config");
 	add(&s, "-display");
