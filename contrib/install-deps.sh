@@ -19,9 +19,12 @@ tests="bats bats-assert bats-support jq busybox-static cpio kmod
 	util-linux procps iproute2 runc"
 # Runtime: the VMM.
 runtime="qemu-system-x86"
+# runk's guest kernel (guest/kernel-runk.sh): the source and what `make vmlinux`
+# runs (bc for timeconst.h, bison/flex for Kconfig, libelf for objtool).
+kernel="linux-source-6.1 bc bison flex libelf-dev xz-utils"
 
 missing=""
-for pkg in $build $tests $runtime; do
+for pkg in $build $tests $runtime $kernel; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $pkg"
 	fi
