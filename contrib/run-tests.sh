@@ -66,8 +66,16 @@ else
 fi
 
 step "guest image"
+# runk's own kernel (the default): built once per machine, then cached.
 (cd "$BUILD" && make -s guest)
 record "make guest" $?
+
+step "guest image with Debian's kernel"
+# The --with-guest-kernel=debian path, into its own dir: one bats file runs on it.
+DEBIAN_GUEST=guest/out-debian
+(cd "$BUILD" && make -s guest GUEST_KERNEL=debian GUEST_OUT=$DEBIAN_GUEST)
+debian_guest=$?
+record "make guest GUEST_KERNEL=debian" $debian_guest
 
 step "unit tests"
 (cd "$BUILD" && make -s -j"$(nproc)" check >/dev/null 2>&1)
@@ -104,5 +112,16 @@ filter=()
 [ -n "${BATS_FILTER:-}" ] && filter=(--filter "$BATS_FILTER")
 RUNK_BUILDDIR=$BUILD bats --tap "${filter[@]}" "$SRCDIR"/bats/*.bats | tee "$RESULTS/bats.tap"
 count_tap "$RESULTS/bats.tap"
+
+step "bats run.bats on Debian's kernel"
+if [ $debian_guest -eq 0 ]; then
+	RUNK_BUILDDIR=$BUILD RUNK_GUEST_KERNEL=$BUILD/$DEBIAN_GUEST/vmlinux \
+		RUNK_GUEST_INITRD=$BUILD/$DEBIAN_GUEST/initrd.cpio \
+		bats --tap "${filter[@]}" "$SRCDIR"/bats/run.bats |
+		sed -E 's/^((not )?ok [0-9]+ )/\1[debian kernel] /' | tee "$RESULTS/bats-debian.tap"
+	count_tap "$RESULTS/bats-debian.tap"
+else
+	echo "skipped: no Debian-kernel guest image"
+fi
 
 summary
