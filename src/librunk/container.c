@@ -116,6 +116,8 @@ static int record_state(const char *dir, const char *id, const struct bundle_inf
 		.rootfs = b->rootfs,
 		.owner = (char *)"",
 		.pid = pid,
+		.vcpus = b->size.vcpus,
+		.memory_mib = b->size.memory_mib,
 		.annotation_keys = annotations ? annotations->keys : NULL,
 		.annotation_values = annotations ? annotations->values : NULL,
 		.n_annotations = annotations ? annotations->len : 0,

@@ -90,6 +90,8 @@ int state_write(const char *dir, const struct runk_state *st, runk_error_t *err)
 	gen_string(g, "id", st->id);
 	gen_integer(g, "pid", st->pid);
 	gen_integer(g, "pidStartTime", (long long)st->pid_start_time);
+	gen_integer(g, "vcpus", st->vcpus);
+	gen_integer(g, "memoryMiB", st->memory_mib);
 	gen_string(g, "bundle", st->bundle);
 	gen_string(g, "rootfs", st->rootfs);
 	gen_string(g, "created", st->created);
@@ -157,7 +159,7 @@ int state_load(const char *root, const char *id, struct runk_state *st, char **d
 	cleanup_free char *state_dir = NULL;
 	cleanup_free char *data = NULL;
 	char parse_error[256];
-	long long pid, start_time;
+	long long pid, start_time, vcpus = 0, memory = 0;
 	yajl_val tree;
 
 	memset(st, 0, sizeof(*st));
@@ -177,6 +179,10 @@ int state_load(const char *root, const char *id, struct runk_state *st, char **d
 		yajl_tree_free(tree);
 		return runk_error(err, "`%s` is corrupt: no pid", path);
 	}
+	if (tree_integer(tree, "vcpus", &vcpus) == 0 && vcpus > 0 && vcpus <= UINT32_MAX)
+		st->vcpus = (unsigned int)vcpus;
+	if (tree_integer(tree, "memoryMiB", &memory) == 0 && memory > 0 && memory <= UINT32_MAX)
+		st->memory_mib = (unsigned int)memory;
 	st->id = strdup(id);
 	st->pid = (pid_t)pid;
 	st->pid_start_time = (uint64_t)start_time;

@@ -18,7 +18,9 @@ struct runk_state {
 	char *rootfs;  /* absolute */
 	char *created; /* RFC 3339 */
 	char *owner;
-	pid_t pid;		  /* the shim's PID: the container's PID on the host */
+	pid_t pid;	    /* the shim's PID: the container's PID on the host */
+	unsigned int vcpus; /* the VM size, as sized at create */
+	unsigned int memory_mib;
 	uint64_t pid_start_time;  /* the shim's start time, to tell a reused PID apart */
 	char **annotation_keys;	  /* from config.json, echoed by `state` */
 	char **annotation_values; /* parallel to annotation_keys, NULL-terminated */
