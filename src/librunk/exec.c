@@ -123,18 +123,7 @@ __attribute__((noreturn)) static void exec_shim(int conn, int console)
 
 		log_error("exec: %s", text);
 	}
-	if (signo > 0) {
-		sigset_t set;
-
-		signal(signo, SIG_DFL);
-		sigemptyset(&set);
-		sigaddset(&set, signo);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		prctl(PR_SET_DUMPABLE, 0);
-		kill(getpid(), signo);
-		code = 128 + signo;
-	}
-	_exit(code);
+	exit_like(code, signo);
 }
 
 static int send_exec(int conn, const struct exec_options *o, const int fds[3], runk_error_t *err)

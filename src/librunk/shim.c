@@ -528,23 +528,6 @@ static void end_execs(struct shim *s)
 			shim_stream_exited(s, i, 128 + SIGKILL, SIGKILL);
 }
 
-/* Die the way the container did, so whoever waits for us sees its status. */
-__attribute__((noreturn)) static void exit_like(int code, int signo)
-{
-	if (signo > 0) {
-		sigset_t set;
-
-		signal(signo, SIG_DFL);
-		sigemptyset(&set);
-		sigaddset(&set, signo);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		prctl(PR_SET_DUMPABLE, 0); /* the container dumped core, not us */
-		kill(getpid(), signo);
-		code = 128 + signo;
-	}
-	_exit(code);
-}
-
 void shim_main(const struct shim_options *opts)
 {
 	struct shim s = {.opts = opts,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,4 +209,20 @@ void format_rfc3339_now(char *buf, size_t len)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%09ldZ", secs, now.tv_nsec);
+}
+
+void exit_like(int code, int signo)
+{
+	if (signo > 0) {
+		sigset_t set;
+
+		signal(signo, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, signo);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		prctl(PR_SET_DUMPABLE, 0); /* the guest's process dumped core, not us */
+		kill(getpid(), signo);
+		code = 128 + signo;
+	}
+	_exit(code);
 }

@@ -37,4 +37,10 @@ int signal_parse(const char *text, int *signo, runk_error_t *err);
 /* Now as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
 void format_rfc3339_now(char *buf, size_t len);
 
+/*
+ * Exit the way a process in the guest did, so whoever waits for us sees its
+ * status: exit code N, or killed by signal S (the shim, the exec-shim).
+ */
+__attribute__((noreturn)) void exit_like(int code, int signo);
+
 #endif
