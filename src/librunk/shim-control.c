@@ -199,9 +199,9 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 		return -1;
 	if (n_fds != 3)
 		return runk_error(err, "exec needs stdin, stdout and stderr descriptors");
-	if (s->exited || s->status == SHIM_CREATED)
-		return runk_error(err, "cannot exec in a container that is %s",
-				  s->exited ? "stopped" : "created");
+	/* As runc: a created container takes execs; its init waits for start meanwhile. */
+	if (s->exited)
+		return runk_error(err, "cannot exec in a stopped container");
 	if (s->status == SHIM_PAUSED)
 		return runk_error(err,
 				  ignore_paused ? "container `%s` is paused: its VM is frozen"
