@@ -16,7 +16,8 @@ build="gcc make autoconf automake libtool pkg-config clang clang-format
 	libinih-dev libmicrohttpd-dev go-md2man"
 # Tests and tools the test suite drives.
 tests="bats bats-assert bats-support jq busybox-static cpio kmod
-	util-linux procps iproute2 runc"
+	util-linux procps iproute2 runc
+	podman conmon containerd crun python3 bsdutils coreutils"
 # Runtime: the VMM.
 runtime="qemu-system-x86"
 # runk's guest kernel (guest/kernel-runk.sh): the source and what `make vmlinux`

@@ -8,7 +8,7 @@ src_agent_runk_agent_SOURCES = \
 	src/agent/server.c src/agent/request.c \
 	src/agent/container.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
 	src/agent/proc.c src/agent/stdio.c src/agent/exec.c \
-	src/agent/cgroup.c src/agent/resources.c \
+	src/agent/cgroup.c src/agent/resources.c src/agent/guest-stats.c \
 	src/librunk/error.c \
 	$(proto_sources)
 src_agent_runk_agent_CFLAGS = $(AM_CFLAGS)

@@ -157,6 +157,43 @@ static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
 	return 1;
 }
 
+/*
+ * guest: the whole guest's memory, load and task count (runk-monitor).  Every
+ * field must be there as an integer in range; the reply is rebuilt from them
+ * alone, nothing else from the guest is passed on.
+ */
+static int op_guest(struct shim *s, int fd, runk_error_t *err)
+{
+	static const char *const fields[] = {"mem_total", "mem_available", "mem_free",
+					     "load1_milli", "tasks"};
+	struct proto_json *json;
+	cleanup_free char *text = NULL;
+	yajl_val reply = NULL;
+	size_t len;
+
+	if (require_live(s, err) < 0)
+		return -1;
+	if (shim_request_send(s, shim_request_new(s, "guest"), &reply, true, err) < 0)
+		return -1;
+	json = proto_json_new();
+	proto_json_add_bool(json, "ok", true);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		long long v;
+
+		if (proto_json_get_int(reply, fields[i], 0, LLONG_MAX, &v, err) < 0) {
+			proto_json_free(json);
+			yajl_tree_free(reply);
+			return runk_error_prefix(err, "the agent's guest reply");
+		}
+		proto_json_add_int(json, fields[i], v);
+	}
+	yajl_tree_free(reply);
+	if (proto_json_finish(json, &text, &len, err) < 0)
+		return -1;
+	reply_text(fd, text);
+	return 1;
+}
+
 static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
 {
 	cleanup_free char *request = NULL;
@@ -267,6 +304,8 @@ static int dispatch(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_
 		return op_query(s, *conn, op, err);
 	if (strcmp(op, "update") == 0)
 		return op_update(s, req, err);
+	if (strcmp(op, "guest") == 0)
+		return op_guest(s, *conn, err);
 	if (strcmp(op, "exec") == 0)
 		return op_exec(s, conn, req, fds, n_fds, err);
 	return runk_error(err, "unknown shim operation `%s`", op);
