@@ -200,8 +200,8 @@ int cgroup_signal(const char *cgroup, int sig, runk_error_t *err);
 /* SIGKILL everything and remove the directory. */
 int cgroup_destroy(const char *cgroup, runk_error_t *err);
 int cgroup_stats(const char *cgroup, struct proto_json *reply, runk_error_t *err);
-/* guest-stats.c: the "guest" request (meminfo, load, tasks of the whole guest) */
-int guest_stats(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
+/* guest-stats.c: the "guest" request (meminfo, load and tasks of the whole guest) */
+int op_guest(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
 /* OOM kills: watch memory.events, send {"event":"oom"} when oom_kill grows. */
 void cgroup_oom_watch(struct agent *agent, struct container *c);
 void cgroup_oom_check(struct agent *agent, struct container *c);

@@ -229,7 +229,7 @@ static const struct {
 	{"start", op_start},   {"signal", op_signal},	{"exec", op_exec},
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
-	{"guest", guest_stats},
+	{"guest", op_guest},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,
