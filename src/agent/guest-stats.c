@@ -67,7 +67,7 @@ int op_guest(struct agent *agent, yajl_val req, struct proto_json *reply, runk_e
 	static const char *const keys[] = {"MemTotal", "MemFree", "MemAvailable"};
 	static const char *const names[] = {"mem_total", "mem_free", "mem_available"};
 	long long mem[3] = {0, 0, 0};
-	long long load1_milli, tasks;
+	long long load1_milli = 0, tasks = 0;
 
 	if (read_meminfo(keys, mem, 3, err) < 0 || read_loadavg(&load1_milli, &tasks, err) < 0)
 		return -1;
