@@ -12,6 +12,7 @@ int runk_session_open(struct runk_globals *g, struct runk_session *session, runk
 	session->ctx.root = g->root;
 	session->ctx.conf = &session->conf;
 	session->ctx.debug = g->debug || session->conf.debug;
+	session->ctx.systemd_cgroup = g->systemd_cgroup;
 	return 0;
 }
 

@@ -96,3 +96,11 @@ tests_test_agent_CPPFLAGS = -I$(top_srcdir)/src/agent $(AM_CPPFLAGS)
 tests_test_agent_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/libocispec.a \
 	$(YAJL_LIBS)
 # --- end agent ---
+
+# --- cgroups (cgroupsPath parsing, quota -> CPUQuotaPerSecUSec, v1/v2 limit files) ---
+check_PROGRAMS += tests/test-cgroup
+TESTS += tests/test-cgroup
+tests_test_cgroup_SOURCES = tests/test-cgroup.c tests/testlib.h
+tests_test_cgroup_LDADD = src/librunk/librunk.a libocispec/libocispec.a $(YAJL_LIBS) \
+	$(CGROUP_LIBS) $(SYSTEMD_LIBS)
+# --- end cgroups ---

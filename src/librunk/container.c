@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "cgroups/cgroup.h"
 #include "cleanup.h"
 #include "console.h"
 #include "container.h"
@@ -39,6 +40,7 @@ struct bundle_info {
 	size_t config_len;
 	struct oci_config *config;
 	struct vm_size size;
+	struct cgroup_plan cgroups;
 };
 
 static void bundle_info_release(struct bundle_info *b)
@@ -49,6 +51,12 @@ static void bundle_info_release(struct bundle_info *b)
 	free(b->config_text);
 	oci_config_free(b->config);
 	vm_size_release(&b->size);
+	cgroup_plan_release(&b->cgroups);
+}
+
+static const struct oci_linux_resources *bundle_resources(const struct bundle_info *b)
+{
+	return b->config->linux ? b->config->linux->resources : NULL;
 }
 
 static int bundle_load(const char *bundle, const struct runk_conf *conf, struct bundle_info *b,
@@ -158,6 +166,17 @@ static int run_hooks(const struct runk_context *ctx, const char *id, const char 
 	return hooks_run(kind, hooks, n, state, err);
 }
 
+/* Remove the host cgroups recorded in a state dir (cgroups/cgroup.h). */
+static int remove_cgroups(const char *dir, runk_error_t *err)
+{
+	struct cgroup_plan plan __attribute__((cleanup(cgroup_plan_release))) = {0};
+	bool found;
+
+	if (cgroup_plan_load(dir, &plan, &found, err) < 0)
+		return -1;
+	return found ? cgroup_destroy(&plan, err) : 0;
+}
+
 /* Undo a create that failed after the state directory was made. */
 static void abandon(const char *dir, pid_t shim)
 {
@@ -167,7 +186,7 @@ static void abandon(const char *dir, pid_t shim)
 		kill(shim, SIGKILL);
 		waitpid(shim, NULL, 0);
 	}
-	if (state_dir_remove(dir, &err) < 0) {
+	if (remove_cgroups(dir, &err) < 0 || state_dir_remove(dir, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_warning("cleanup: %s", text);
@@ -228,6 +247,8 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.terminal = terminal,
 			.console_fd = console,
 			.sync_fd = sync[1],
+			.cgroups = &b->cgroups,
+			.resources = bundle_resources(b),
 		};
 
 		if (asprintf(&config_path, "%s/%s", dir, CONFIG_COPY) < 0)
@@ -249,6 +270,22 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 	return 0;
 }
 
+/* Where the container's cgroups go (checked before anything is made). */
+static int plan_cgroups(const struct runk_context *ctx, const char *id, struct bundle_info *b,
+			runk_error_t *err)
+{
+	struct cgroup_plan_options po = {
+		.id = id,
+		.cgroups_path = b->config->linux ? b->config->linux->cgroups_path : NULL,
+		.systemd = ctx->systemd_cgroup,
+		.sandbox_only = ctx->conf->sandbox_cgroup_only,
+		.vm_memory_mib = b->size.memory_mib,
+		.memory_overhead_mib = ctx->conf->memory_overhead_mib,
+	};
+
+	return cgroup_plan_make(&po, &b->cgroups, err);
+}
+
 int container_create(const struct runk_context *ctx, const struct container_create_options *o,
 		     pid_t *shim_pid, runk_error_t *err)
 {
@@ -258,12 +295,14 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	cleanup_close int lock = -1;
 	pid_t pid = 0;
 
-	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0)
+	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0 || plan_cgroups(ctx, o->id, &b, err) < 0)
 		return -1;
 	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)
 		return -1;
 	lock = state_dir_lock(dir, err);
 	if (lock < 0 || save_config_copy(dir, &b, err) < 0 ||
+	    cgroup_plan_save(&b.cgroups, dir, err) < 0 ||
+	    cgroup_create(&b.cgroups, bundle_resources(&b), err) < 0 ||
 	    spawn_shim(ctx, o, &b, dir, lock, &pid, err) < 0 ||
 	    record_state(dir, o->id, &b, pid, err) < 0) {
 		abandon(dir, pid);
@@ -367,6 +406,8 @@ static int delete_half_created(const struct runk_context *ctx, const char *id, r
 		return runk_error(err, "container `%s` does not exist", id);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return runk_error(err, "container `%s` is being created", id);
+	if (remove_cgroups(dir, err) < 0)
+		return -1;
 	return state_dir_remove(dir, err);
 }
 
@@ -431,6 +472,8 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		}
 	}
 	oci_config_free(config);
+	if (remove_cgroups(dir, err) < 0)
+		return -1;
 	return state_dir_remove(dir, err);
 }
 
@@ -463,6 +506,29 @@ int container_query(const struct runk_context *ctx, const char *id, const char *
 	return call_live(ctx, id, request, reply, err);
 }
 
+/* The guest took the new limits; the host's sandbox cgroup takes them too. */
+static int update_cgroups(const struct runk_context *ctx, const char *id, const char *resources,
+			  runk_error_t *err)
+{
+	struct cgroup_plan plan __attribute__((cleanup(cgroup_plan_release))) = {0};
+	cleanup_free char *dir = NULL;
+	struct oci_config *config;
+	bool found;
+	int ret;
+
+	if (state_dir_path(ctx->root, id, &dir, err) < 0 ||
+	    cgroup_plan_load(dir, &plan, &found, err) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	config = cgroup_resources_parse(resources, err);
+	if (config == NULL)
+		return -1;
+	ret = cgroup_update(&plan, config->linux ? config->linux->resources : NULL, err);
+	oci_config_free(config);
+	return ret < 0 ? runk_error_prefix(err, "update the host cgroups of `%s`", id) : 0;
+}
+
 int container_update(const struct runk_context *ctx, const char *id, const char *resources,
 		     runk_error_t *err)
 {
@@ -474,5 +540,7 @@ int container_update(const struct runk_context *ctx, const char *id, const char 
 	proto_json_add_string(json, "resources", resources);
 	if (proto_json_finish(json, &request, &len, err) < 0)
 		return -1;
-	return call_live(ctx, id, request, NULL, err);
+	if (call_live(ctx, id, request, NULL, err) < 0)
+		return -1;
+	return update_cgroups(ctx, id, resources, err);
 }

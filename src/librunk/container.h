@@ -16,6 +16,7 @@ struct runk_context {
 	const char *root; /* state root, e.g. /run/runk */
 	const struct runk_conf *conf;
 	bool debug;
+	bool systemd_cgroup; /* --systemd-cgroup / --cgroup-manager=systemd */
 };
 
 struct container_create_options {

@@ -27,3 +27,10 @@ src_librunk_librunk_a_SOURCES += \
 	src/librunk/hooks.c src/librunk/hooks.h \
 	src/librunk/console.c src/librunk/console.h \
 	src/librunk/exec.c src/librunk/exec.h
+# --- cgroups (host cgroups: fs manager on libcgroup, systemd manager on sd-bus) ---
+src_librunk_librunk_a_SOURCES += \
+	src/librunk/cgroups/cgroup.h src/librunk/cgroups/cgroup.c \
+	src/librunk/cgroups/path.c src/librunk/cgroups/resources.c \
+	src/librunk/cgroups/fs.c src/librunk/cgroups/systemd.c \
+	src/librunk/cgroups/placement.c
+# --- end cgroups ---

@@ -388,13 +388,17 @@ static void init_stream_setup(struct shim *s)
 
 static int create_container(struct shim *s, runk_error_t *err)
 {
+	const struct shim_options *o = s->opts;
 	long long boot_started = now_ms();
 	struct proto_json *json;
 	yajl_val reply = NULL;
 	long long guest_pid = 0;
 
 	init_stream_setup(s);
-	if (prepare_share(s, err) < 0 || start_vm(s, err) < 0)
+	/* The shim enters its cgroup first: QEMU and its threads are born there. */
+	if (cgroup_enter(o->cgroups, getpid(), o->resources, err) < 0 ||
+	    prepare_share(s, err) < 0 || start_vm(s, err) < 0 ||
+	    cgroup_place_vm_wait(o->cgroups, s->vm, o->vcpus, o->resources, err) < 0)
 		return -1;
 	if (pump_agent(s, got_hello, (int)s->opts->conf->boot_timeout_s * 1000,
 		       "the guest agent to start", err) < 0)

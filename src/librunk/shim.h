@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "cgroups/cgroup.h"
 #include "runkconf.h"
 
 struct shim_options {
@@ -26,6 +27,8 @@ struct shim_options {
 	bool terminal;	/* process.terminal: the init's stdio is a terminal */
 	int console_fd; /* the slave of the --console-socket pty, or -1 */
 	int sync_fd;	/* reports "created" (or why not) to the runk process that forked us */
+	const struct cgroup_plan *cgroups;	     /* where the shim and QEMU go */
+	const struct oci_linux_resources *resources; /* the sandbox cgroup's limits */
 };
 
 /* Stream id of the container's init process on the agent channel. */
