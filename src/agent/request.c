@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -145,9 +148,34 @@ static int op_resize(struct agent *agent, yajl_val req, struct proto_json *reply
 	return tty_resize(p->tty_fd, (unsigned int)rows, (unsigned int)cols, err);
 }
 
+/* /proc/PID/cmdline with spaces for NULs, at most 256 bytes; "" if the process is gone. */
+static char *proc_cmdline(pid_t pid)
+{
+	char path[64], buf[257];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
 static int op_ps(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
 	cleanup_free long long *pids = NULL;
+	char **cmds;
 	struct container *c;
 	size_t count;
 
@@ -155,6 +183,16 @@ static int op_ps(struct agent *agent, yajl_val req, struct proto_json *reply, ru
 	    cgroup_pids(c->cgroup, &pids, &count, err) < 0)
 		return -1;
 	proto_json_add_int_array(reply, "pids", pids, count);
+	cmds = calloc(count + 1, sizeof(char *));
+	if (cmds == NULL)
+		return runk_error_errno(err, ENOMEM, "ps");
+	/* What ps would show as CMD: the command line, or [comm] for a kernel-less empty one. */
+	for (size_t i = 0; i < count; i++)
+		cmds[i] = proc_cmdline((pid_t)pids[i]);
+	proto_json_add_string_array(reply, "cmds", (const char *const *)cmds, count);
+	for (size_t i = 0; i < count; i++)
+		free(cmds[i]);
+	free(cmds);
 	return 0;
 }
 

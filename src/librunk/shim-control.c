@@ -109,6 +109,21 @@ static int op_pause(struct shim *s, bool pause, runk_error_t *err)
 	return 0;
 }
 
+/* ps's command lines: as many strings as pids, each of a sane length. */
+static bool cmds_valid(yajl_val cmds, yajl_val pids)
+{
+	if (!YAJL_IS_ARRAY(cmds) || pids == NULL || !YAJL_IS_ARRAY(pids) ||
+	    cmds->u.array.len != pids->u.array.len)
+		return false;
+	for (size_t i = 0; i < cmds->u.array.len; i++) {
+		yajl_val c = cmds->u.array.values[i];
+
+		if (!YAJL_IS_STRING(c) || strlen(c->u.string) > 4096)
+			return false;
+	}
+	return true;
+}
+
 /* ps and stats: the guest's answer, checked, goes to the client as it came. */
 static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
 {
@@ -142,6 +157,8 @@ static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
 
 		if (strcmp(reply->u.object.keys[i], "pids") == 0 ||
 		    strcmp(reply->u.object.keys[i], "ok") == 0)
+			continue;
+		if (strcmp(reply->u.object.keys[i], "cmds") == 0 && cmds_valid(v, pids))
 			continue;
 		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0) {
 			runk_error(err, "the agent's %s reply has a bad `%s`", op,

@@ -278,6 +278,18 @@ void proto_json_add_int_array(struct proto_json *json, const char *key, const lo
 		json->failed = true;
 }
 
+void proto_json_add_string_array(struct proto_json *json, const char *key,
+				 const char *const *values, size_t count)
+{
+	json_string(json, key);
+	if (yajl_gen_array_open(json->gen) != yajl_gen_status_ok)
+		json->failed = true;
+	for (size_t i = 0; i < count; i++)
+		json_string(json, values[i] ? values[i] : "");
+	if (yajl_gen_array_close(json->gen) != yajl_gen_status_ok)
+		json->failed = true;
+}
+
 /*
  * Regenerate a parsed tree.  Numbers are written from yajl's own copy of
  * their text, so nothing is lost to a conversion.  Depth is bounded by the

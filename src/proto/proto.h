@@ -154,6 +154,9 @@ void proto_json_add_bool(struct proto_json *json, const char *key, bool value);
 /* An array of integers ("pids":[1,2,3]). */
 void proto_json_add_int_array(struct proto_json *json, const char *key, const long long *values,
 			      size_t count);
+/* An array of strings ("cmds":["sh","sleep 5"]); invalid UTF-8 is replaced as for strings. */
+void proto_json_add_string_array(struct proto_json *json, const char *key,
+				 const char *const *values, size_t count);
 /* Any parsed JSON value, copied as it is (e.g. an OCI process object inside a request). */
 void proto_json_add_value(struct proto_json *json, const char *key, yajl_val value);
 /* The object text (NUL-terminated, caller frees) and its length; frees the builder. */
