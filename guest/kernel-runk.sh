@@ -57,12 +57,14 @@ runk_unpack() { # TARBALL TREE
 }
 
 # make in the tree, its chatter in a log; show a line every 250 objects and
-# the end of the log when it fails.
+# the end of the log when it fails.  The kernel's make must not inherit the
+# calling make's flags (-s would hide the progress, -w adds chatter).
 runk_make() { # TREE LOG TARGET...
 	local tree=$1 log=$2
 	shift 2
 	local start=$SECONDS
-	if ! make -C "$tree" ARCH=$runk_kernel_arch "$@" 2>&1 |
+	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		make -C "$tree" ARCH=$runk_kernel_arch "$@" 2>&1 |
 		awk -v start="$start" -v logf="$log" '
 			{ print > logf }
 			/^  [A-Z][A-Z0-9_]* / { n++; if (n % 250 == 0) { printf "guest: kernel build: %d steps\n", n; fflush() } }
@@ -84,7 +86,7 @@ runk_build_tree() { # TREE FRAGMENT
 	runk_make "$tree" "$log" olddefconfig
 	"$GUEST_SRCDIR/verify-config.sh" "$fragment" "$tree/.config" ||
 		die "the kernel config lost options of $fragment (see above): fix their dependencies in the fragment"
-	echo "guest: building vmlinux with $jobs jobs (the first build takes 10-25 minutes)" >&2
+	echo "guest: building vmlinux with $jobs jobs (10-25 minutes from scratch on 2 cores)" >&2
 	runk_make "$tree" "$log" -j"$jobs" vmlinux
 }
 
@@ -97,13 +99,8 @@ kernel_prepare() { # CACHE (unused: the runk kernel keeps its own cache)
 	[ -f "$tarball" ] ||
 		die "kernel source $tarball is missing: install the Debian package $runk_kernel_package (contrib/install-deps.sh), or set RUNK_KERNEL_SOURCE"
 	[ -r "$fragment" ] || die "kernel config fragment $fragment is missing"
-	for tool in make gcc ld bc bison flex perl xz; do
-		command -v "$tool" >/dev/null ||
-			die "$tool is needed to build the kernel (contrib/install-deps.sh installs it)"
-	done
-	[ -f /usr/include/libelf.h ] || [ -f /usr/include/gelf.h ] ||
-		die "libelf-dev is needed to build the kernel (contrib/install-deps.sh installs it)"
-	mkdir -p "$cache" || die "cannot create the kernel cache $cache"
+	mkdir -p "$cache" 2>/dev/null ||
+		die "cannot create the kernel cache $cache: run as root, or pick another with RUNK_KERNEL_CACHE or configure --with-kernel-cache"
 
 	version=$(runk_source_version "$tarball")
 	key=$( {
@@ -120,6 +117,15 @@ kernel_prepare() { # CACHE (unused: the runk kernel keeps its own cache)
 		return 0
 	fi
 
+	# Only a build needs the tools (a cache hit needs gcc and ld for the key).
+	for tool in make gcc ld bc bison flex perl xz; do
+		command -v "$tool" >/dev/null ||
+			die "$tool is needed to build the kernel (contrib/install-deps.sh installs it)"
+	done
+	[ -f /usr/include/libelf.h ] || [ -f /usr/include/gelf.h ] ||
+		die "libelf-dev is needed to build the kernel (contrib/install-deps.sh installs it)"
+	[ -w "$cache" ] ||
+		die "the kernel cache $cache is not writable: run as root, or pick another with RUNK_KERNEL_CACHE or configure --with-kernel-cache"
 	# One build per source tree at a time; another build may finish ours.
 	exec {lockfd}>"$cache/tree-$version.lock"
 	flock "$lockfd"
@@ -146,7 +152,7 @@ kernel_prepare() { # CACHE (unused: the runk kernel keeps its own cache)
 	cp "$tree/.config" "$work/config"
 	mkdir "$work/modules"
 	: >"$work/modules.order"
-	kver=$(make -s -C "$tree" ARCH=$runk_kernel_arch kernelrelease)
+	kver=$(cat "$tree/include/config/kernel.release")
 	echo "$KERNEL_ID $kver, built in $((SECONDS - start)) s" >"$work/complete"
 	if ! mv -T "$work" "$KERNEL_DIR" 2>/dev/null; then
 		[ -f "$KERNEL_DIR/complete" ] || die "cannot create cache entry $KERNEL_DIR"
