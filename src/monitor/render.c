@@ -117,9 +117,13 @@ static char *render(struct sandbox **v, size_t n, bool whole, size_t *len)
 		      "or failed.",
 		      rows, n, true);
 	if (whole) {
+		size_t running = 0;
+
+		/* A stopped sandbox stays tracked until it is deleted; it has no VM. */
+		for (size_t i = 0; i < n; i++)
+			running += strcmp(rows[i].s.status, "stopped") != 0;
 		write_gauge(&e, "runk_monitor_running_sandboxes",
-			    "Sandboxes tracked (their state.json read).",
-			    cache_count(SANDBOX_READY));
+			    "Sandboxes tracked whose VM is up (not stopped).", running);
 		write_gauge(&e, "runk_monitor_pending_sandboxes",
 			    "State directories seen that are not (yet) containers.",
 			    cache_count(SANDBOX_PENDING));
