@@ -17,7 +17,7 @@ teardown() {
 
 # The program on the terminal: says where it is, echoes a line, then waits
 # until the window size set on the host's master reaches it, and exits 3.
-TTY_SCRIPT='tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-a-tty; echo ready; read x; echo "got:$x"; while [ "$(stty size)" != "40 132" ]; do sleep 0.2; done; echo resized; exit 3'
+TTY_SCRIPT='tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-a-tty; echo ready; read x; echo "got:$x"; while [ "$(stty size 2>/dev/null)" != "40 132" ]; do sleep 0.2; done; echo resized; exit 3'
 RECEIVER_STEPS=(--expect ready --send $'hello\n' --expect got:hello --resize 40 132 --expect resized)
 
 # The receiver's output as lines without the terminal's carriage returns.
@@ -37,7 +37,7 @@ check_tty_output() {
 	require_vm
 	make_bundle "$BUNDLE" sh -c "$TTY_SCRIPT"
 	bundle_jq "$BUNDLE" '.process.terminal = true'
-	start_console_receiver "$SOCK" "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
+	start_console_receiver "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
 	runk create --console-socket "$SOCK" --bundle "$BUNDLE" c1 </dev/null >"$TEST_DIR/out" 2>&1 ||
 		fail "create: $(cat "$TEST_DIR/out")"
 	runk start c1
@@ -69,9 +69,9 @@ check_tty_output() {
 	runk start c2
 
 	# Attached: runk exec returns the process's status.
-	start_console_receiver "$SOCK" "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
+	start_console_receiver "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
 	local status=0
-	timeout 180 "$RUNK_BIN" --root "$ROOT" exec -t --console-socket "$SOCK" c2 sh -c "$TTY_SCRIPT" \
+	timeout -k 10 180 "$RUNK_BIN" --root "$ROOT" exec -t --console-socket "$SOCK" c2 sh -c "$TTY_SCRIPT" \
 		</dev/null >"$TEST_DIR/exec.out" 2>&1 || status=$?
 	[ "$status" -eq 3 ] || fail "exec -t: status $status: $(cat "$TEST_DIR/exec.out")"
 	status=0
@@ -82,8 +82,8 @@ check_tty_output() {
 
 	# Detached with --pid-file, as conmon runs `podman exec -it`: the PID exits with the status.
 	rm -f "$TEST_DIR/tty.out"
-	start_console_receiver "$SOCK" "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
-	run reap_detached "$TEST_DIR/exec.pid" timeout 180 "$RUNK_BIN" --root "$ROOT" exec -d -t \
+	start_console_receiver "$SOCK" --output "$TEST_DIR/tty.out" --timeout 180 "${RECEIVER_STEPS[@]}"
+	run reap_detached "$TEST_DIR/exec.pid" timeout -k 10 180 "$RUNK_BIN" --root "$ROOT" exec -d -t \
 		--console-socket "$SOCK" --pid-file "$TEST_DIR/exec.pid" c2 sh -c "$TTY_SCRIPT"
 	assert_success
 	[ "$output" = 3 ] || fail "the detached exec's PID exited with '$output', not 3"
@@ -103,7 +103,7 @@ check_tty_output() {
 	bundle_jq "$BUNDLE" '.process.terminal = true'
 	# script gives runk a terminal 30x100; the input line waits in it until the guest reads it.
 	local status=0
-	printf 'hello\n' | timeout 180 script -q -e -c \
+	printf 'hello\n' | timeout -k 10 180 script -q -e -c \
 		"stty rows 30 cols 100; exec '$RUNK_BIN' --root '$ROOT' run --bundle '$BUNDLE' c3" /dev/null \
 		>"$TEST_DIR/out" 2>&1 || status=$?
 	tr -d '\r' <"$TEST_DIR/out" >"$TEST_DIR/out.lf"

@@ -176,8 +176,8 @@ reap_detached() {
 	PY
 }
 
-# start_console_receiver SOCKET ARGS...: console-receiver in the background
-# (RECEIVER_PID), returning once it listens on SOCKET.
+# start_console_receiver SOCKET ARGS...: `console-receiver SOCKET ARGS...` in the
+# background (RECEIVER_PID), returning once it listens on SOCKET.
 start_console_receiver() {
 	local sock=$1 i
 	[ -x "$CONSOLE_RECEIVER" ] || fail "no $CONSOLE_RECEIVER (make builds it)"
@@ -195,7 +195,8 @@ start_console_receiver() {
 # adjust a running container (one VM boot instead of one per test).  It lives in
 # its own dir (SHARED_DIR, state root SHARED_ROOT), so the per-test setup_runk,
 # teardown_runk and assert_nothing_left never see it.
-# shared_container_setup ID ARGS...: in setup_file; creates and starts ID running ARGS.
+# shared_container_setup ID ARGS...: in setup_file; creates and starts ID running
+# ARGS (SHARED_BUNDLE_JQ, if set, is a jq filter applied to its config.json).
 shared_container_setup() {
 	local id=$1
 	shift
@@ -206,6 +207,7 @@ shared_container_setup() {
 	unset TEST_DIR ROOT
 	export SHARED_DIR SHARED_ROOT SHARED_ID RUNK_CONFIG
 	make_bundle "$SHARED_DIR/bundle" "$@"
+	[ -z "${SHARED_BUNDLE_JQ:-}" ] || bundle_jq "$SHARED_DIR/bundle" "$SHARED_BUNDLE_JQ"
 	shared_runk create --bundle "$SHARED_DIR/bundle" --pid-file "$SHARED_DIR/pid" "$id" \
 		</dev/null >"$SHARED_DIR/out" 2>&1 || {
 		echo "# shared container $id: create failed: $(cat "$SHARED_DIR/out")" >&3

@@ -31,25 +31,25 @@ runk_state_dir() {
 }
 
 @test "podman --runtime runk run --rm echo hi" {
-	run --separate-stderr timeout 300 podman --runtime runk run --rm --name p-echo "$ENGINE_IMAGE" echo hi
+	run --separate-stderr timeout -k 10 300 podman --runtime runk run --rm --name p-echo "$ENGINE_IMAGE" echo hi
 	[ "$status" -eq 0 ] || fail "status $status: $output $stderr"
 	[ "$output" = hi ] || fail "output: $output (stderr: $stderr)"
 	# The VM's kernel, not the host's.
-	run timeout 300 podman --runtime runk run --rm "$ENGINE_IMAGE" uname -r
+	run timeout -k 10 300 podman --runtime runk run --rm "$ENGINE_IMAGE" uname -r
 	assert_success
 	[ "$output" != "$(uname -r)" ] || fail "the container ran on the host's kernel"
 	[ -z "$(podman ps -aq)" ] || fail "containers left: $(podman ps -a)"
 }
 
 @test "podman run: the exit code passes through" {
-	run timeout 300 podman --runtime runk run --rm "$ENGINE_IMAGE" sh -c 'echo before; exit 3'
+	run timeout -k 10 300 podman --runtime runk run --rm "$ENGINE_IMAGE" sh -c 'echo before; exit 3'
 	[ "$status" -eq 3 ] || fail "status $status: $output"
 	[ "$output" = before ] || fail "output: $output"
 }
 
 @test "podman run -d, inspect, exec, logs, stop, rm" {
 	local cid
-	cid=$(timeout 300 podman --runtime runk run -d "$ENGINE_IMAGE" \
+	cid=$(timeout -k 10 300 podman --runtime runk run -d "$ENGINE_IMAGE" \
 		sh -c 'echo out-line; echo err-line >&2; trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done')
 	[ -n "$cid" ]
 	run podman inspect --format '{{.State.Status}} {{.State.Pid}} {{.OCIRuntime}}' "$cid"
@@ -62,13 +62,13 @@ runk_state_dir() {
 	[ "$("$ENGINE_RUNK" state "$cid" | jq -r .pid)" = "$pid" ] ||
 		fail "podman's pid $pid, runk state: $("$ENGINE_RUNK" state "$cid")"
 
-	run timeout 300 podman exec "$cid" sh -c 'echo "exec-out $(id -u)"'
+	run timeout -k 10 300 podman exec "$cid" sh -c 'echo "exec-out $(id -u)"'
 	assert_success
 	[ "$output" = "exec-out 0" ] || fail "exec: $output"
-	run timeout 300 podman exec -e X=y -w /etc -u 65534 "$cid" sh -c 'echo "$X $PWD $(id -u)"'
+	run timeout -k 10 300 podman exec -e X=y -w /etc -u 65534 "$cid" sh -c 'echo "$X $PWD $(id -u)"'
 	assert_success
 	[ "$output" = "y /etc 65534" ] || fail "exec with env, workdir, user: $output"
-	run timeout 300 podman exec "$cid" sh -c 'exit 4'
+	run timeout -k 10 300 podman exec "$cid" sh -c 'exit 4'
 	[ "$status" -eq 4 ] || fail "exec exit status $status: $output"
 
 	local i
@@ -80,7 +80,7 @@ runk_state_dir() {
 	assert_line out-line
 	assert_line err-line
 
-	run timeout 300 podman stop -t 30 "$cid"
+	run timeout -k 10 300 podman stop -t 30 "$cid"
 	assert_success
 	run podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$cid"
 	[ "$output" = "exited 0" ] || fail "after stop: $output"
