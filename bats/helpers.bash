@@ -96,7 +96,7 @@ make_bundle() {
 	ln -s "$(busybox_rootfs)" "$dir/rootfs"
 	"$RUNK_BIN" spec -b "$dir"
 	local args
-	args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+	args=$(jq -n -c '$ARGS.positional' --args "$@")
 	jq --argjson args "$args" '.process.args = $args | .process.terminal = false' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
