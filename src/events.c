@@ -132,12 +132,16 @@ static int cmd_events(struct runk_globals *g, struct cli_parsed *p, runk_error_t
 		return -1;
 	if (runk_session_open(g, &session, err) < 0)
 		return -1;
-	for (;;) {
+	for (long long oom_kills = -1;;) {
 		yajl_val reply = NULL;
 		struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
 
 		if (container_query(&session.ctx, p->argv[0], "stats", &reply, err) < 0)
 			return -1;
+		/* The guest counts OOM kills: a rise since the last look is an oom event. */
+		if (!once && oom_kills >= 0 && field(reply, "oom_kills") > oom_kills)
+			printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", p->argv[0]);
+		oom_kills = field(reply, "oom_kills");
 		print_stats(p->argv[0], reply);
 		yajl_tree_free(reply);
 		if (once)
