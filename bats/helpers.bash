@@ -96,7 +96,8 @@ make_bundle() {
 	ln -s "$(busybox_rootfs)" "$dir/rootfs"
 	"$RUNK_BIN" spec -b "$dir"
 	local args
-	args=$(jq -n -c '$ARGS.positional' --args "$@")
+	# NUL-separated, so arguments with newlines (or starting with -) stay whole.
+	args=$(printf '%s\0' "$@" | jq -R -s -c 'split("\u0000") | .[:-1]')
 	jq --argjson args "$args" '.process.args = $args | .process.terminal = false' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
