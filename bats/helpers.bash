@@ -96,8 +96,12 @@ make_bundle() {
 	ln -s "$(busybox_rootfs)" "$dir/rootfs"
 	"$RUNK_BIN" spec -b "$dir"
 	local args
-	# NUL-separated, so arguments with newlines (or starting with -) stay whole.
-	args=$(printf '%s\0' "$@" | jq -R -s -c 'split("\u0000") | .[:-1]')
+	# One --arg each, so arguments with newlines (or starting with -) stay whole.
+	local arg
+	args='[]'
+	for arg in "$@"; do
+		args=$(jq -c --arg a "$arg" '. + [$a]' <<<"$args")
+	done
 	jq --argjson args "$args" '.process.args = $args | .process.terminal = false' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
