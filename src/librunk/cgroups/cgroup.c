@@ -58,7 +58,8 @@ int cgroup_plan_make(const struct cgroup_plan_options *o, struct cgroup_plan *pl
 		return 0;
 	}
 	if (cgroup_fs_hiers(&sandbox, o->sandbox_only ? NULL : &overhead, plan->mode, plan, err) <
-	    0) {
+		    0 ||
+	    cgroup_fs_check_free(plan, err) < 0) {
 		cgroup_plan_release(plan);
 		return -1;
 	}

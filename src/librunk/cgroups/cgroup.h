@@ -167,6 +167,7 @@ int cgroup_fs_place_vm(const struct cgroup_plan *plan, pid_t qemu, const pid_t *
 int cgroup_fs_update(const struct cgroup_plan *plan, const struct oci_linux_resources *res,
 		     runk_error_t *err);
 int cgroup_fs_destroy(const struct cgroup_plan *plan, runk_error_t *err);
+int cgroup_fs_check_free(const struct cgroup_plan *plan, runk_error_t *err);
 int cgroup_fs_hiers(const struct cgroup_path *sandbox, const struct cgroup_path *overhead,
 		    enum cgroup_mode mode, struct cgroup_plan *plan, runk_error_t *err);
 

@@ -423,6 +423,33 @@ static int apply_resources(const struct cgroup_plan *plan, const struct oci_linu
 	return 0;
 }
 
+/* Does the cgroup exist with processes in it?  (cgroup.procs: the same file on v1 and v2.) */
+static bool hier_in_use(const struct cgroup_hier *h, const char *path)
+{
+	cleanup_free char *dir = hier_dir(h, path), *procs = NULL, *text = NULL;
+
+	if (asprintf(&procs, "%s/cgroup.procs", dir) < 0)
+		abort();
+	return read_file(procs, 1 << 20, &text, NULL, NULL) == 0 && text[0] != '\0';
+}
+
+/*
+ * Another container's cgroup (the same cgroupsPath, or the same id under
+ * the default /runk/<id> from another --root) is not shared: its limits
+ * would bind both VMs, and either delete would empty it.
+ */
+int cgroup_fs_check_free(const struct cgroup_plan *plan, runk_error_t *err)
+{
+	for (size_t i = 0; i < plan->n_hiers; i++) {
+		const struct cgroup_hier *h = &plan->hiers[i];
+
+		if (hier_in_use(h, h->sandbox) || (h->overhead && hier_in_use(h, h->overhead)))
+			return runk_error(err, "cgroup `%s` is in use by other processes",
+					  hier_in_use(h, h->sandbox) ? h->sandbox : h->overhead);
+	}
+	return 0;
+}
+
 int cgroup_fs_create(const struct cgroup_plan *plan, const struct oci_linux_resources *res,
 		     runk_error_t *err)
 {
