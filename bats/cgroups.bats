@@ -202,7 +202,10 @@ assert_same() {
 	assert_nothing_left
 }
 
-@test "cgroups: bad cgroupsPath forms are refused before anything is made" {
+@test "cgroups: features.json lists cgroup v1, v2 and systemd; bad cgroupsPath forms are refused before anything is made" {
+	run runk features
+	assert_success
+	assert_equal "$(jq -c '.linux.cgroup | [.v1, .v2, .systemd]' <<<"$output")" '[true,true,true]'
 	make_bundle "$BUNDLE" true
 	bundle_jq "$BUNDLE" ".linux.cgroupsPath = \"/$CG_PARENT/x\""
 	run "$RUNK_BIN" --root "$ROOT" --systemd-cgroup create --bundle "$BUNDLE" bad1

@@ -13,7 +13,8 @@
 /*
  * Only what the guest agent really applies is listed: when a feature lands,
  * it is added here.  Namespaces are the ones the agent creates in the VM;
- * cgroups, seccomp, capabilities and hooks come with later work.
+ * cgroups are the host's (src/librunk/cgroups/: fs on v1 and v2, systemd);
+ * seccomp, capabilities and hooks come with later work.
  */
 #define FEATURES_TEMPLATE                                                                          \
 	"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.2.0\","                                \
@@ -23,7 +24,7 @@
 	"\"atime\",\"bind\",\"rbind\"],"                                                           \
 	"\"linux\":{\"namespaces\":[\"mount\",\"pid\",\"uts\",\"ipc\"],"                           \
 	"\"capabilities\":[],"                                                                     \
-	"\"cgroup\":{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,"           \
+	"\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":true,\"systemdUser\":false,"              \
 	"\"rdma\":false},"                                                                         \
 	"\"seccomp\":{\"enabled\":false},"                                                         \
 	"\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},"                        \
