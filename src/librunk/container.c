@@ -472,8 +472,15 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		}
 	}
 	oci_config_free(config);
-	if (remove_cgroups(dir, err) < 0)
-		return -1;
+	if (remove_cgroups(dir, err) < 0) {
+		cleanup_free char *text = runk_error_text(*err);
+
+		/* delete --force always succeeds (engines rely on it): the cgroups are left. */
+		if (!force)
+			return -1;
+		log_warning("delete %s: %s", id, text);
+		runk_error_free(err);
+	}
 	return state_dir_remove(dir, err);
 }
 
