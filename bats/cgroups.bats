@@ -174,7 +174,7 @@ assert_same() {
 	assert_nothing_left
 }
 
-@test "cgroups fs: an empty cgroupsPath is /runk/<id>, not shared with a second container; a create that fails after making cgroups removes them" {
+@test "cgroups fs: an empty cgroupsPath is /runk/<id>; a taken cgroupsPath is refused; a create that fails after making cgroups removes them" {
 	require_vm
 	local id=cg3-$RANDOM bad=cg4-$RANDOM hier
 	IDS+=("$id" "$bad")
@@ -183,8 +183,10 @@ assert_same() {
 	vm_pids "$id"
 	grep -qx "$QEMU" /sys/fs/cgroup/unified/runk/$id/cgroup.procs || fail "QEMU not in /runk/$id"
 	grep -qx "$SHIM" /sys/fs/cgroup/cpu/runk_overhead/$id/tasks || fail "the shim not in /runk_overhead/$id"
-	# The same id from another state root would share /runk/<id>: refused, the first left alone.
-	run "$RUNK_BIN" --root "$TEST_DIR/other-root" create --bundle "$BUNDLE" "$id"
+	# A cgroupsPath that another container's processes are in is refused, the first left alone.
+	cp -r "$BUNDLE" "$TEST_DIR/bundle2"
+	bundle_jq "$TEST_DIR/bundle2" ".linux.cgroupsPath = \"/runk/$id\""
+	run "$RUNK_BIN" --root "$TEST_DIR/other-root" create --bundle "$TEST_DIR/bundle2" "$id"
 	assert_failure
 	assert_output --partial "cgroup \`/runk/$id\` is in use"
 	grep -qx "$QEMU" /sys/fs/cgroup/unified/runk/$id/cgroup.procs || fail "QEMU moved out of /runk/$id"

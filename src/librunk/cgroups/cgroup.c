@@ -34,6 +34,57 @@ void cgroup_plan_release(struct cgroup_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* The most containers of one id runk's own default cgroup names tell apart (id, id-2, ...). */
+#define CGROUP_NAME_TRIES 100
+
+static void release_hiers(struct cgroup_plan *plan)
+{
+	struct cgroup_plan hiers_only = {.hiers = plan->hiers, .n_hiers = plan->n_hiers};
+
+	cgroup_plan_release(&hiers_only);
+	plan->hiers = NULL;
+	plan->n_hiers = 0;
+}
+
+/*
+ * fs: the hierarchies' paths, and no cgroup another container's processes
+ * are in: the same id from another --root would share /runk/<id> (its limits
+ * would bind both VMs, either delete would empty it).  A taken cgroupsPath
+ * the bundle names is an error; runk's own names (the default /runk/<id>,
+ * /runk_overhead/<id>) go on to <id>-2, <id>-3 ...
+ */
+static int plan_fs(const struct cgroup_plan_options *o, struct cgroup_plan *plan, runk_error_t *err)
+{
+	bool defaulted = o->cgroups_path == NULL || *o->cgroups_path == '\0';
+
+	for (unsigned int n = 1; n <= CGROUP_NAME_TRIES; n++) {
+		struct cgroup_path sandbox __attribute__((cleanup(cgroup_path_release))) = {0};
+		struct cgroup_path overhead __attribute__((cleanup(cgroup_path_release))) = {0};
+		cleanup_free char *name = NULL;
+		const char *busy = NULL;
+		bool busy_sandbox = false;
+
+		if (n == 1)
+			name = strdup(o->id);
+		else if (asprintf(&name, "%s-%u", o->id, n) < 0)
+			abort();
+		if (cgroup_path_parse(defaulted ? NULL : o->cgroups_path, name, false, &sandbox,
+				      err) < 0 ||
+		    (!o->sandbox_only &&
+		     cgroup_overhead_path(CGROUP_MANAGER_FS, name, &overhead, err) < 0) ||
+		    cgroup_fs_hiers(&sandbox, o->sandbox_only ? NULL : &overhead, plan->mode, plan,
+				    err) < 0)
+			return -1;
+		if (cgroup_fs_check_free(plan, &busy, &busy_sandbox) == 0)
+			return 0;
+		if (busy_sandbox && !defaulted)
+			return runk_error(err, "cgroup `%s` is in use by other processes", busy);
+		release_hiers(plan);
+	}
+	return runk_error(err, "the cgroups of `%s` to `%s-%d` are all in use", o->id, o->id,
+			  CGROUP_NAME_TRIES);
+}
+
 int cgroup_plan_make(const struct cgroup_plan_options *o, struct cgroup_plan *plan,
 		     runk_error_t *err)
 {
@@ -57,9 +108,7 @@ int cgroup_plan_make(const struct cgroup_plan_options *o, struct cgroup_plan *pl
 		plan->overhead_unit = steal_pointer(&overhead.unit);
 		return 0;
 	}
-	if (cgroup_fs_hiers(&sandbox, o->sandbox_only ? NULL : &overhead, plan->mode, plan, err) <
-		    0 ||
-	    cgroup_fs_check_free(plan, err) < 0) {
+	if (plan_fs(o, plan, err) < 0) {
 		cgroup_plan_release(plan);
 		return -1;
 	}

@@ -167,7 +167,8 @@ int cgroup_fs_place_vm(const struct cgroup_plan *plan, pid_t qemu, const pid_t *
 int cgroup_fs_update(const struct cgroup_plan *plan, const struct oci_linux_resources *res,
 		     runk_error_t *err);
 int cgroup_fs_destroy(const struct cgroup_plan *plan, runk_error_t *err);
-int cgroup_fs_check_free(const struct cgroup_plan *plan, runk_error_t *err);
+/* 0 when no process is in the plan's cgroups; else 1 and which one is taken. */
+int cgroup_fs_check_free(const struct cgroup_plan *plan, const char **busy, bool *busy_sandbox);
 int cgroup_fs_hiers(const struct cgroup_path *sandbox, const struct cgroup_path *overhead,
 		    enum cgroup_mode mode, struct cgroup_plan *plan, runk_error_t *err);
 

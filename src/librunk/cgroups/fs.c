@@ -438,14 +438,16 @@ static bool hier_in_use(const struct cgroup_hier *h, const char *path)
  * the default /runk/<id> from another --root) is not shared: its limits
  * would bind both VMs, and either delete would empty it.
  */
-int cgroup_fs_check_free(const struct cgroup_plan *plan, runk_error_t *err)
+int cgroup_fs_check_free(const struct cgroup_plan *plan, const char **busy, bool *busy_sandbox)
 {
 	for (size_t i = 0; i < plan->n_hiers; i++) {
 		const struct cgroup_hier *h = &plan->hiers[i];
 
-		if (hier_in_use(h, h->sandbox) || (h->overhead && hier_in_use(h, h->overhead)))
-			return runk_error(err, "cgroup `%s` is in use by other processes",
-					  hier_in_use(h, h->sandbox) ? h->sandbox : h->overhead);
+		*busy_sandbox = hier_in_use(h, h->sandbox);
+		if (*busy_sandbox || (h->overhead && hier_in_use(h, h->overhead))) {
+			*busy = *busy_sandbox ? h->sandbox : h->overhead;
+			return 1;
+		}
 	}
 	return 0;
 }
