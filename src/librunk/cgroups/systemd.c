@@ -8,6 +8,13 @@
  * MemoryMax, MemoryLow, MemorySwapMax, AllowedCPUs/AllowedMemoryNodes,
  * IOAccounting.  systemd has no cpuset on v1: a cpuset there is left to the
  * guest (a warning says so).
+ *
+ * A scope cannot start without a process, so the sandbox scope starts with
+ * QEMU's PID once QEMU exists (the overhead scope, or with
+ * sandbox_cgroup_only the sandbox scope, with the shim's): there is no later
+ * placement for AttachProcessesToUnit to do.  A scope that exists already
+ * belongs to another container's live processes and is not shared (as with
+ * the fs manager): UnitExists is an error.
  */
 #include "config.h"
 
