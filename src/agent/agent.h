@@ -86,7 +86,8 @@ struct container {
 	int start_fd; /* write end of the start pipe; -1 once started */
 	int oom_wd;   /* inotify watch of memory.events, -1 if none */
 	long long oom_kills;
-	bool dead; /* deleted: freed with its processes after the current batch */
+	bool dead;		/* deleted: freed with its processes after the current batch */
+	struct oci_config *cfg; /* its config.json: exec'd processes get its seccomp filter */
 };
 
 struct agent {
@@ -134,8 +135,9 @@ void request_handle(struct agent *agent, const struct proto_frame *frame);
 
 /* container.c */
 struct container *container_find(struct agent *agent, const char *id);
-int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t *pid,
-		     runk_error_t *err);
+/* no_pivot: MS_MOVE + chroot instead of pivot_root (runk create --no-pivot). */
+int container_create(struct agent *agent, const char *id, uint32_t stream, bool no_pivot,
+		     pid_t *pid, runk_error_t *err);
 int container_start(struct agent *agent, struct container *c, runk_error_t *err);
 /* proc NULL: the init; all: every process of the container. */
 int container_signal(struct agent *agent, struct container *c, struct proc *proc, int sig, bool all,
@@ -168,6 +170,7 @@ struct stdio_fds {
 	int in, out, err; /* the agent's ends; err -1 with a tty */
 	int tty;	  /* pty master, -1 without */
 	bool terminal;
+	bool console;		 /* the init's pty: also bind it onto /dev/console */
 	unsigned int rows, cols; /* initial size, 0 if not given */
 	uid_t uid;		 /* owner of the pty slave */
 	gid_t gid;
@@ -193,6 +196,8 @@ void cgroup_enable_controllers(void);
 int cgroup_create(struct container *c, runk_error_t *err);
 /* Write "0" to cgroup.procs: the calling process moves itself in (in a child). */
 int cgroup_enter(const char *cgroup, runk_error_t *err);
+/* Move another process in (the agent places a container's init while it waits). */
+int cgroup_add(const char *cgroup, const char *pid, runk_error_t *err);
 int cgroup_apply(const char *cgroup, const struct oci_linux_resources *r, runk_error_t *err);
 /* The pids in cgroup.procs, sorted. */
 int cgroup_pids(const char *cgroup, long long **pids, size_t *count, runk_error_t *err);
@@ -231,13 +236,110 @@ struct oci_config *resources_parse(const char *json, size_t len, runk_error_t *e
 int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 		 const char *process_json, size_t len, pid_t *pid, runk_error_t *err);
 
+/* caps.c: process.capabilities (libcap) */
+enum {
+	CAPSET_BOUNDING,
+	CAPSET_EFFECTIVE,
+	CAPSET_INHERITABLE,
+	CAPSET_PERMITTED,
+	CAPSET_AMBIENT,
+	CAPSET_COUNT
+};
+struct cap_sets {
+	bool set; /* the process has a capabilities object */
+	uint64_t mask[CAPSET_COUNT];
+};
+struct oci_linux_capabilities;
+/* "CAP_SYS_ADMIN" (any case) -> 21; -1 if unknown.  Pure. */
+int cap_parse_name(const char *name, int *value);
+int caps_parse(const struct oci_linux_capabilities *c, struct cap_sets *out, runk_error_t *err);
+int caps_drop_bounding(const struct cap_sets *c, runk_error_t *err);
+/* After setuid: effective, permitted, inheritable, then ambient. */
+int caps_apply(const struct cap_sets *c, runk_error_t *err);
+
+/* seccomp.c: linux.seccomp (libseccomp).  The filter is an opaque scmp_filter_ctx. */
+struct oci_linux_seccomp;
+int seccomp_action_parse(const char *name, bool has_errno, uint64_t errno_ret, uint32_t *action,
+			 runk_error_t *err);
+int seccomp_op_parse(const char *name, int *op);
+uint32_t seccomp_arch_parse(const char *name); /* 0 if unknown */
+int seccomp_flag_parse(const char *name, int *attr);
+void *seccomp_build(const struct oci_linux_seccomp *s, runk_error_t *err);
+int seccomp_apply(void *filter, runk_error_t *err);
+void seccomp_free(void *filter);
+
+/* mounts.c: OCI mount options -> mount(2) (pure; unit-tested) */
+struct oci_mount;
+struct mount_opts {
+	unsigned long flags;	   /* MS_RDONLY, MS_NOSUID, ... for the mount or its remount */
+	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [| MS_REC], 0 */
+	bool bind;		   /* type "bind", or a bind/rbind option */
+	bool recursive;		   /* rbind */
+	char *data;		   /* the filesystem's options, comma-separated (owned) */
+};
+int mount_opts_parse(const struct oci_mount *m, struct mount_opts *o, runk_error_t *err);
+void mount_opts_free(struct mount_opts *o);
+/* "rslave" -> MS_SLAVE | MS_REC; 0 if not a propagation name. */
+unsigned long propagation_parse(const char *name);
+/* A destination that is absolute and has no ".." component. */
+int destination_check(const char *dest, runk_error_t *err);
+
+/* rootfs.c: paths inside the container's root (openat2 RESOLVE_IN_ROOT) */
+int root_open(int rootfd, const char *path, int flags);
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
+int root_mkdir_p(int rootfd, const char *path, runk_error_t *err);
+/* The file (created empty if missing, parents too); returns an O_PATH fd. */
+int root_mkfile(int rootfd, const char *path, runk_error_t *err);
+/* Remount a bind mount with flags, keeping the flags a user namespace locks. */
+int remount_bind(const char *target, unsigned long flags, runk_error_t *err);
+
+/* devices.c: the container's /dev */
+struct oci_linux;
+int dev_populate(int rootfd, bool userns, bool console, runk_error_t *err);
+int devices_create(int rootfd, const struct oci_linux *lnx, bool userns, runk_error_t *err);
+
+/* userns.c */
+int userns_write_maps(pid_t pid, const struct oci_linux *lnx, runk_error_t *err);
+int net_loopback_up(runk_error_t *err);
+
 /* rootfs.c (in the container's child, before exec) */
-int rootfs_setup(const struct oci_config *cfg, const char *rootfs, int clone_flags,
-		 runk_error_t *err);
+struct rootfs_options {
+	const char *rootfs; /* the rootfs in the share */
+	const char *share;  /* the container's directory in the share (mounts/<i>) */
+	int clone_flags;    /* the namespaces the init made */
+	bool terminal;	    /* a /dev/console for the init's pty */
+	bool no_pivot;	    /* MS_MOVE + chroot instead of pivot_root */
+};
+int rootfs_setup(const struct oci_config *cfg, const struct rootfs_options *o, runk_error_t *err);
+/* After the root: hostname, sysctl, readonlyPaths, maskedPaths. */
+int rootfs_finish(const struct oci_config *cfg, int clone_flags, runk_error_t *err);
 
 /* process.c (in the child) */
-int process_set_user(const struct oci_process *process, runk_error_t *err);
-void process_exec(const struct oci_process *process) __attribute__((noreturn));
+struct rlimit_setting {
+	int resource;
+	uint64_t soft, hard;
+};
+struct process_plan {
+	struct cap_sets caps;
+	struct rlimit_setting *rlimits;
+	size_t rlimits_len;
+	void *seccomp; /* NULL without */
+	bool has_oom;
+	int oom_score_adj;
+	bool has_personality;
+	unsigned long personality;
+};
+int rlimit_parse(const char *name); /* -1 if unknown; pure */
+int personality_parse(const char *domain, unsigned long *out);
+/* In the agent: check and convert everything, naming the field of a mistake. */
+int process_plan_make(const struct oci_process *p, const struct oci_linux *lnx,
+		      struct process_plan *plan, runk_error_t *err);
+void process_plan_free(struct process_plan *plan);
+/* In the child: oom_score_adj, rlimits, personality, seccomp, capabilities, user. */
+int process_setup(const struct oci_process *process, const struct process_plan *plan,
+		  runk_error_t *err);
+void process_exec(const struct oci_process *process, const struct process_plan *plan)
+	__attribute__((noreturn));
 /* Close every descriptor from 3 up except keep (sorted or not, -1 ignored). */
 void close_fds_except(const int *keep, size_t count);
 

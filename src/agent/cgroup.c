@@ -144,6 +144,11 @@ int cgroup_enter(const char *cgroup, runk_error_t *err)
 	return file_write(cgroup, "cgroup.procs", "0", err);
 }
 
+int cgroup_add(const char *cgroup, const char *pid, runk_error_t *err)
+{
+	return file_write(cgroup, "cgroup.procs", pid, err);
+}
+
 int cgroup_apply(const char *cgroup, const struct oci_linux_resources *r, runk_error_t *err)
 {
 	struct cgroup_setting *list;

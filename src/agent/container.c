@@ -53,11 +53,12 @@ static void oci_config_freep(struct oci_config **cfg)
 struct child_pipes {
 	int start[2]; /* the agent writes one byte to start the process */
 	int sync[2];  /* the child reports "ready" (a 0 byte) or an error message */
+	int go[2];    /* the agent placed the child in its cgroup (and wrote its id maps) */
 };
 
 static void pipes_close(struct child_pipes *p)
 {
-	int *fds[] = {&p->start[0], &p->start[1], &p->sync[0], &p->sync[1]};
+	int *fds[] = {&p->start[0], &p->start[1], &p->sync[0], &p->sync[1], &p->go[0], &p->go[1]};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0) {
@@ -68,8 +69,9 @@ static void pipes_close(struct child_pipes *p)
 
 static int pipes_open(struct child_pipes *p, runk_error_t *err)
 {
-	p->start[0] = p->start[1] = p->sync[0] = p->sync[1] = -1;
-	if (pipe2(p->start, O_CLOEXEC) < 0 || pipe2(p->sync, O_CLOEXEC) < 0) {
+	p->start[0] = p->start[1] = p->sync[0] = p->sync[1] = p->go[0] = p->go[1] = -1;
+	if (pipe2(p->start, O_CLOEXEC) < 0 || pipe2(p->sync, O_CLOEXEC) < 0 ||
+	    pipe2(p->go, O_CLOEXEC) < 0) {
 		pipes_close(p);
 		return runk_error_errno(err, errno, "pipe");
 	}
@@ -82,14 +84,15 @@ static int namespace_flag(const char *type, runk_error_t *err)
 		const char *type;
 		int flag;
 	} table[] = {
-		{"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS},	  {"uts", CLONE_NEWUTS},
-		{"ipc", CLONE_NEWIPC}, {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+		{"pid", CLONE_NEWPID},	 {"mount", CLONE_NEWNS},    {"uts", CLONE_NEWUTS},
+		{"ipc", CLONE_NEWIPC},	 {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+		{"user", CLONE_NEWUSER},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(type, table[i].type) == 0)
 			return table[i].flag;
-	return runk_error(err, "namespace type `%s` is not supported yet", type);
+	return runk_error(err, "unknown namespace type `%s`", type);
 }
 
 static int clone_flags(const struct oci_config *cfg, int *flags, runk_error_t *err)
@@ -100,14 +103,20 @@ static int clone_flags(const struct oci_config *cfg, int *flags, runk_error_t *e
 		return 0;
 	for (size_t i = 0; i < cfg->linux->namespaces_len; i++) {
 		const struct oci_linux_namespace *ns = cfg->linux->namespaces[i];
-		int flag = namespace_flag(ns->type, err);
+		int flag = ns->type ? namespace_flag(ns->type, err)
+				    : runk_error(err, "type is missing");
 
 		if (flag < 0)
-			return -1;
+			return runk_error_prefix(err, "linux.namespaces[%zu]", i);
+		/* The path names a namespace of the host: nothing in the VM can be it. */
 		if (ns->path && ns->path[0])
 			return runk_error(err,
-					  "joining the %s namespace at %s is not supported yet",
-					  ns->type, ns->path);
+					  "linux.namespaces[%zu].path: the %s namespace `%s` "
+					  "cannot be joined inside the VM",
+					  i, ns->type, ns->path);
+		if (*flags & flag && flag != CLONE_NEWNS)
+			return runk_error(err, "linux.namespaces[%zu]: `%s` listed twice", i,
+					  ns->type);
 		*flags |= flag;
 	}
 	return 0;
@@ -151,6 +160,29 @@ static int config_check(const struct oci_config *cfg, runk_error_t *err)
 	return 0;
 }
 
+/* What needs a namespace the config does not ask for, as runc checks it. */
+static int config_check_namespaces(const struct oci_config *cfg, int flags, runk_error_t *err)
+{
+	const struct oci_linux *l = cfg->linux;
+
+	if ((cfg->hostname && cfg->hostname[0]) && !(flags & CLONE_NEWUTS))
+		return runk_error(err, "hostname: setting it needs a uts namespace");
+	if ((cfg->domainname && cfg->domainname[0]) && !(flags & CLONE_NEWUTS))
+		return runk_error(err, "domainname: setting it needs a uts namespace");
+	if (l && l->rootfs_propagation && l->rootfs_propagation[0] &&
+	    propagation_parse(l->rootfs_propagation) == 0)
+		return runk_error(err, "linux.rootfsPropagation: unknown `%s`",
+				  l->rootfs_propagation);
+	if (flags & CLONE_NEWUSER) {
+		if (l->uid_mappings_len == 0 || l->gid_mappings_len == 0)
+			return runk_error(err, "linux.uidMappings/gidMappings: a user namespace "
+					       "needs both");
+	} else if (l && (l->uid_mappings_len || l->gid_mappings_len)) {
+		return runk_error(err, "linux.uidMappings: mappings need a user namespace");
+	}
+	return 0;
+}
+
 static void child_fail(int sync_fd, runk_error_t err)
 {
 	cleanup_free char *text = runk_error_text(err);
@@ -161,12 +193,14 @@ static void child_fail(int sync_fd, runk_error_t err)
 }
 
 /*
- * The container's init, between clone and exec.  Never returns.  It joins
- * the container's cgroup itself, before it makes its cgroup namespace, so
- * that namespace is rooted at the container's cgroup.
+ * The container's init, between clone and exec.  Never returns.  The agent
+ * puts it in the container's cgroup (and writes its uid/gid maps) while it
+ * waits on the go pipe; then it makes its cgroup namespace, rooted at the
+ * container's cgroup.
  */
-static void child_main(const struct oci_config *cfg, const char *rootfs, int flags,
-		       const char *cgroup, const struct stdio_fds *stdio, struct child_pipes *p)
+static void child_main(const struct oci_config *cfg, const struct rootfs_options *ro,
+		       const struct process_plan *plan, const struct stdio_fds *stdio,
+		       struct child_pipes *p)
 {
 	runk_error_t err = NULL;
 	sigset_t all;
@@ -178,20 +212,31 @@ static void child_main(const struct oci_config *cfg, const char *rootfs, int fla
 		signal(sig, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (cgroup_enter(cgroup, &err) < 0)
+	if (read(p->go[0], &go, 1) != 1)
+		_exit(1);
+	close(p->go[0]);
+	/* Root of the user namespace from here on: files it makes need an owner it maps. */
+	if ((ro->clone_flags & CLONE_NEWUSER) &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		runk_error_errno(&err, errno,
+				 "linux.uidMappings: become root of the user namespace");
 		child_fail(p->sync[1], err);
-	if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+	}
+	if ((ro->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 		runk_error_errno(&err, errno, "unshare the cgroup namespace");
 		child_fail(p->sync[1], err);
 	}
+	if ((ro->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
+		child_fail(p->sync[1], err);
 	/* stdio once the root is the container's: a pty comes from its /dev/pts. */
-	if (rootfs_setup(cfg, rootfs, flags, &err) < 0 || stdio_child_setup(stdio, &err) < 0)
+	if (rootfs_setup(cfg, ro, &err) < 0 || rootfs_finish(cfg, ro->clone_flags, &err) < 0 ||
+	    stdio_child_setup(stdio, &err) < 0)
 		child_fail(p->sync[1], err);
 	close_fds_except(keep, 2);
-	if (process_set_user(cfg->process, &err) < 0)
+	if (process_setup(cfg->process, plan, &err) < 0)
 		child_fail(p->sync[1], err);
 	if (chdir(cfg->process->cwd) < 0) {
-		runk_error_errno(&err, errno, "chdir to cwd %s", cfg->process->cwd);
+		runk_error_errno(&err, errno, "process.cwd: chdir to %s", cfg->process->cwd);
 		child_fail(p->sync[1], err);
 	}
 	go = 0;
@@ -202,7 +247,7 @@ static void child_main(const struct oci_config *cfg, const char *rootfs, int fla
 	if (read(p->start[0], &go, 1) != 1)
 		_exit(1);
 	close(p->start[0]);
-	process_exec(cfg->process);
+	process_exec(cfg->process, plan);
 }
 
 /* Wait for the child's verdict on its setup: 0 ready, or an error with its message. */
@@ -243,6 +288,7 @@ static void container_free(struct container *c)
 		return;
 	free(c->id);
 	free(c->cgroup);
+	oci_config_free(c->cfg);
 	free(c);
 }
 
@@ -259,10 +305,26 @@ static int container_cgroup(struct container *c, const struct oci_config *cfg, r
 	return 0;
 }
 
+/* In the agent, while the child waits: its cgroup, its id maps, then go. */
+static int child_place(pid_t child, const struct container *c, const struct oci_config *cfg,
+		       int flags, int go_fd, runk_error_t *err)
+{
+	char pid[16], go = 1;
+
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	if (cgroup_add(c->cgroup, pid, err) < 0)
+		return -1;
+	if ((flags & CLONE_NEWUSER) && userns_write_maps(child, cfg->linux, err) < 0)
+		return -1;
+	if (write(go_fd, &go, 1) != 1)
+		return runk_error_errno(err, errno, "release the container's init");
+	return 0;
+}
+
 /* Clone the init and wait until its root is ready; returns its pid. */
-static pid_t init_spawn(const struct oci_config *cfg, const char *rootfs, int flags,
-			struct container *c, struct stdio_fds *stdio, int *start_fd,
-			runk_error_t *err)
+static pid_t init_spawn(const struct oci_config *cfg, const struct rootfs_options *ro,
+			const struct process_plan *plan, struct container *c,
+			struct stdio_fds *stdio, int *start_fd, runk_error_t *err)
 {
 	struct child_pipes p;
 	pid_t child;
@@ -270,18 +332,22 @@ static pid_t init_spawn(const struct oci_config *cfg, const char *rootfs, int fl
 	if (pipes_open(&p, err) < 0)
 		return -1;
 	/* The cgroup namespace is made by the child once it is in the container's cgroup. */
-	child = (pid_t)syscall(SYS_clone, (unsigned long)(flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL,
+	child = (pid_t)syscall(SYS_clone,
+			       (unsigned long)(ro->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL,
 			       NULL, NULL, 0);
 	if (child < 0) {
 		pipes_close(&p);
 		return runk_error_errno(err, errno, "clone the container's init");
 	}
-	if (child == 0)
-		child_main(cfg, rootfs, flags, c->cgroup, stdio, &p);
-	close(p.start[0]), close(p.sync[1]);
-	p.start[0] = p.sync[1] = -1;
+	if (child == 0) {
+		close(p.go[1]);
+		child_main(cfg, ro, plan, stdio, &p);
+	}
+	close(p.start[0]), close(p.sync[1]), close(p.go[0]);
+	p.start[0] = p.sync[1] = p.go[0] = -1;
 	stdio_close_child(stdio);
-	if (child_wait_ready(p.sync[0], err) < 0 || stdio_receive(stdio, err) < 0) {
+	if (child_place(child, c, cfg, ro->clone_flags, p.go[1], err) < 0 ||
+	    child_wait_ready(p.sync[0], err) < 0 || stdio_receive(stdio, err) < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		pipes_close(&p);
@@ -292,13 +358,15 @@ static pid_t init_spawn(const struct oci_config *cfg, const char *rootfs, int fl
 	return child;
 }
 
-int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t *pid,
-		     runk_error_t *err)
+int container_create(struct agent *agent, const char *id, uint32_t stream, bool no_pivot,
+		     pid_t *pid, runk_error_t *err)
 {
 	__attribute__((cleanup(oci_config_freep))) struct oci_config *cfg = NULL;
 	cleanup_free char *dir = NULL, *config_path = NULL, *rootfs = NULL, *parse_err = NULL;
 	struct container *c;
 	struct stdio_fds stdio;
+	struct process_plan plan;
+	struct rootfs_options ro = {.no_pivot = no_pivot};
 	int flags, start_fd = -1;
 	pid_t child;
 	struct proc *p;
@@ -315,23 +383,40 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, pid_t
 		return runk_error(err, "%s: %s", config_path,
 				  parse_err ? parse_err : "parse error");
 	if (config_check(cfg, err) < 0 || clone_flags(cfg, &flags, err) < 0 ||
-	    rootfs_path(dir, cfg, &rootfs, err) < 0)
+	    config_check_namespaces(cfg, flags, err) < 0 || rootfs_path(dir, cfg, &rootfs, err) < 0)
+		return -1;
+	ro.rootfs = rootfs;
+	ro.share = dir;
+	ro.clone_flags = flags;
+	ro.terminal = cfg->process->terminal;
+	/* Everything that can be checked before a process exists: caps, rlimits, seccomp... */
+	if (process_plan_make(cfg->process, cfg->linux, &plan, err) < 0)
 		return -1;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(id)) == NULL)
 		abort();
 	c->start_fd = c->oom_wd = -1;
 	if (container_cgroup(c, cfg, err) < 0) {
+		process_plan_free(&plan);
 		container_free(c);
 		return -1;
 	}
-	if (stdio_open(&stdio, cfg->process, err) < 0 ||
-	    (child = init_spawn(cfg, rootfs, flags, c, &stdio, &start_fd, err)) < 0) {
+	if (stdio_open(&stdio, cfg->process, err) < 0) {
+		process_plan_free(&plan);
+		cgroup_destroy(c->cgroup, NULL);
+		container_free(c);
+		return -1;
+	}
+	stdio.console = cfg->process->terminal;
+	child = init_spawn(cfg, &ro, &plan, c, &stdio, &start_fd, err);
+	process_plan_free(&plan);
+	if (child < 0) {
 		stdio_close(&stdio);
 		cgroup_destroy(c->cgroup, NULL);
 		container_free(c);
 		return -1;
 	}
+	c->cfg = steal_pointer(&cfg);
 	c->start_fd = start_fd;
 	p = proc_new(agent, c, stream);
 	p->pid = child;

@@ -84,7 +84,8 @@ static int namespaces_open(pid_t init, int fds[NR_NAMESPACES], runk_error_t *err
 }
 
 /* The process itself, in every namespace of the container.  Never returns. */
-static void process_main(const struct oci_process *proc, const struct stdio_fds *stdio, int err_fd)
+static void process_main(const struct oci_process *proc, const struct process_plan *plan,
+			 const struct stdio_fds *stdio, int err_fd)
 {
 	runk_error_t err = NULL;
 	int keep[] = {err_fd};
@@ -92,18 +93,19 @@ static void process_main(const struct oci_process *proc, const struct stdio_fds 
 	if (stdio_child_setup(stdio, &err) < 0)
 		fail(err_fd, err);
 	close_fds_except(keep, 1);
-	if (process_set_user(proc, &err) < 0)
+	if (process_setup(proc, plan, &err) < 0)
 		fail(err_fd, err);
 	if (chdir(proc->cwd) < 0) {
-		runk_error_errno(&err, errno, "chdir to cwd %s", proc->cwd);
+		runk_error_errno(&err, errno, "process.cwd: chdir to %s", proc->cwd);
 		fail(err_fd, err);
 	}
-	process_exec(proc);
+	process_exec(proc, plan);
 }
 
 /* The helper: cgroup, namespaces, then the process.  Never returns. */
 static void helper_main(struct container *c, const struct oci_process *proc,
-			const struct stdio_fds *stdio, int pid_fd, int err_fd)
+			const struct process_plan *plan, const struct stdio_fds *stdio, int pid_fd,
+			int err_fd)
 {
 	runk_error_t err = NULL;
 	int ns[NR_NAMESPACES];
@@ -134,7 +136,7 @@ static void helper_main(struct container *c, const struct oci_process *proc,
 		fail(err_fd, err);
 	}
 	if (child == 0)
-		process_main(proc, stdio, err_fd);
+		process_main(proc, plan, stdio, err_fd);
 	if (write(pid_fd, &child, sizeof(child)) != sizeof(child))
 		_exit(1);
 	_exit(0);
@@ -189,6 +191,7 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 	cleanup_free char *parse_err = NULL;
 	cleanup_close int pid_r = -1, err_r = -1;
 	struct stdio_fds stdio;
+	struct process_plan plan;
 	int pid_pipe[2], err_pipe[2], status;
 	pid_t helper, child = -1;
 	struct proc *p;
@@ -202,13 +205,20 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 		return runk_error(err, "process: %s", parse_err ? parse_err : "parse error");
 	if (process_check(proc, err) < 0)
 		return -1;
-	if (stdio_open(&stdio, proc, err) < 0)
+	/* The container's seccomp filter and personality, the exec's own caps and rlimits. */
+	if (process_plan_make(proc, c->cfg ? c->cfg->linux : NULL, &plan, err) < 0)
 		return -1;
+	if (stdio_open(&stdio, proc, err) < 0) {
+		process_plan_free(&plan);
+		return -1;
+	}
 	if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
+		process_plan_free(&plan);
 		stdio_close(&stdio);
 		return runk_error_errno(err, errno, "pipe");
 	}
 	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+		process_plan_free(&plan);
 		close(pid_pipe[0]), close(pid_pipe[1]);
 		stdio_close(&stdio);
 		return runk_error_errno(err, errno, "pipe");
@@ -216,8 +226,9 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 	helper = fork();
 	if (helper == 0) {
 		close(pid_pipe[0]), close(err_pipe[0]);
-		helper_main(c, proc, &stdio, pid_pipe[1], err_pipe[1]);
+		helper_main(c, proc, &plan, &stdio, pid_pipe[1], err_pipe[1]);
 	}
+	process_plan_free(&plan);
 	pid_r = pid_pipe[0], err_r = err_pipe[0];
 	close(pid_pipe[1]), close(err_pipe[1]);
 	stdio_close_child(&stdio);

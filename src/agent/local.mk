@@ -9,8 +9,12 @@ src_agent_runk_agent_SOURCES = \
 	src/agent/container.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
 	src/agent/proc.c src/agent/stdio.c src/agent/exec.c \
 	src/agent/cgroup.c src/agent/resources.c src/agent/guest-stats.c \
+	src/agent/caps.c src/agent/seccomp.c src/agent/mounts.c src/agent/devices.c \
+	src/agent/userns.c \
 	src/librunk/error.c \
 	$(proto_sources)
 src_agent_runk_agent_CFLAGS = $(AM_CFLAGS)
 src_agent_runk_agent_LDFLAGS = -static
-src_agent_runk_agent_LDADD = libocispec/libocispec.a $(YAJL_STATIC_LIB)
+# libseccomp and libcap: Debian ships both as .a, linked in statically.
+src_agent_runk_agent_LDADD = libocispec/libocispec.a $(YAJL_STATIC_LIB) \
+	/usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libcap.a

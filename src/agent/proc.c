@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "ocispec.h"
 #include "cleanup.h"
 
 struct proc *proc_find_stream(struct agent *agent, uint32_t stream)
@@ -126,6 +127,7 @@ void agent_sweep(struct agent *agent)
 		agent->graveyard = c->next;
 		free(c->id);
 		free(c->cgroup);
+		oci_config_free(c->cfg);
 		free(c);
 	}
 }

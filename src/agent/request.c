@@ -77,13 +77,15 @@ static int op_create(struct agent *agent, yajl_val req, struct proto_json *reply
 {
 	const char *id;
 	long long stream;
+	bool no_pivot = false;
 	pid_t pid;
 
-	if (proto_json_get_string(req, "id", &id, err) < 0 || get_stream(req, &stream, err) < 0)
+	if (proto_json_get_string(req, "id", &id, err) < 0 || get_stream(req, &stream, err) < 0 ||
+	    proto_json_opt_bool(req, "no_pivot", &no_pivot, err) < 0)
 		return -1;
 	if (!proto_container_id_valid(id))
 		return runk_error(err, "invalid container id");
-	if (container_create(agent, id, (uint32_t)stream, &pid, err) < 0)
+	if (container_create(agent, id, (uint32_t)stream, no_pivot, &pid, err) < 0)
 		return -1;
 	proto_json_add_int(reply, "pid", pid);
 	return 0;

@@ -1,12 +1,20 @@
 /*
  * The container's root, set up by its init in its own mount namespace:
- * bind the rootfs from the share, mount /proc, /dev (tmpfs: 9p refuses
- * device nodes), /dev/pts, /sys and the config's mounts of kernel
- * filesystems inside it, then pivot_root into it.
+ * bind the rootfs from the share, mount what config.json lists (in its
+ * order; /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys are added
+ * where the config has none), populate /dev (a tmpfs: 9p refuses device
+ * nodes) and linux.devices, then pivot_root (or MS_MOVE + chroot), make the
+ * root read-only if asked and apply rootfsPropagation.  rootfs_finish then
+ * sets the hostname, sysctls, readonlyPaths and maskedPaths.
  *
  * Mount targets are resolved with openat2(RESOLVE_IN_ROOT), so neither ".."
  * nor a symlink in the rootfs can point a mount outside it; the mount then
- * goes onto /proc/self/fd/N of the resolved directory.
+ * goes onto /proc/self/fd/N of the resolved file.  A mount stacked there
+ * is reached again by resolving the path anew (the old fd still names the
+ * covered directory), for remounts and propagation.
+ *
+ * Bind mounts come from the share: the host placed each source at
+ * <share>/<id>/mounts/<index in config.mounts> (shim.c, prepare_share).
  */
 #include "config.h"
 
@@ -19,8 +27,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -28,11 +36,10 @@
 #include "ocispec.h"
 
 struct mount_entry {
-	const char *destination;
-	const char *type;
-	const char *source;
-	unsigned long flags;
-	char *data; /* owned */
+	const struct oci_mount *config; /* NULL for a default */
+	int index;			/* in config.mounts, -1 for a default */
+	const char *destination, *type, *source;
+	struct mount_opts opts;
 };
 
 /* Mounted when config.json does not mount something at the same place. */
@@ -40,203 +47,32 @@ static const struct {
 	const char *destination, *type;
 	unsigned long flags;
 	const char *data;
+	int needs; /* a namespace flag the mount needs, 0 for none */
 } default_mounts[] = {
-	{"/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-	{"/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
-	{"/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"},
-	{"/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL},
+	{"/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0},
+	{"/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", 0},
+	{"/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0},
+	{"/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", 0},
+	{"/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, CLONE_NEWIPC},
+	{"/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, 0},
 };
 
-/*
- * Only kernel filesystems for now; bind mounts come with a later issue.  A
- * cgroup mount (v1 or v2 in the config) is the guest's cgroup2, seen through
- * the container's cgroup namespace when it has one.
- */
-static bool type_supported(const char *type)
-{
-	static const char *const types[] = {"proc",   "tmpfs",	"devpts", "sysfs",
-					    "mqueue", "cgroup", "cgroup2"};
+#define NR_DEFAULTS (sizeof(default_mounts) / sizeof(default_mounts[0]))
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(type, types[i]) == 0)
-			return true;
-	return false;
-}
-
-static const struct {
-	const char *name;
-	bool clear;
-	unsigned long flag;
-} mount_flags[] = {
-	{"ro", false, MS_RDONLY},
-	{"rw", true, MS_RDONLY},
-	{"nosuid", false, MS_NOSUID},
-	{"suid", true, MS_NOSUID},
-	{"nodev", false, MS_NODEV},
-	{"dev", true, MS_NODEV},
-	{"noexec", false, MS_NOEXEC},
-	{"exec", true, MS_NOEXEC},
-	{"sync", false, MS_SYNCHRONOUS},
-	{"async", true, MS_SYNCHRONOUS},
-	{"noatime", false, MS_NOATIME},
-	{"atime", true, MS_NOATIME},
-	{"nodiratime", false, MS_NODIRATIME},
-	{"diratime", true, MS_NODIRATIME},
-	{"relatime", false, MS_RELATIME},
-	{"norelatime", true, MS_RELATIME},
-	{"strictatime", false, MS_STRICTATIME},
-	{"nostrictatime", true, MS_STRICTATIME},
-	{"dirsync", false, MS_DIRSYNC},
-	{"mand", false, MS_MANDLOCK},
-	{"nomand", true, MS_MANDLOCK},
-};
-
-/* Split OCI mount options into mount(2) flags and the filesystem's data string. */
-static void options_parse(const struct oci_mount *m, unsigned long *flags, char **data)
-{
-	size_t len = 1;
-	char *out;
-
-	*flags = 0;
-	for (size_t i = 0; i < m->options_len; i++)
-		len += strlen(m->options[i]) + 1;
-	out = calloc(1, len);
-	if (out == NULL)
-		abort();
-	for (size_t i = 0; i < m->options_len; i++) {
-		const char *opt = m->options[i];
-		bool known = false;
-
-		for (size_t j = 0; j < sizeof(mount_flags) / sizeof(mount_flags[0]); j++) {
-			if (strcmp(opt, mount_flags[j].name) == 0) {
-				if (mount_flags[j].clear)
-					*flags &= ~mount_flags[j].flag;
-				else
-					*flags |= mount_flags[j].flag;
-				known = true;
-				break;
-			}
-		}
-		if (known)
-			continue;
-		if (out[0])
-			strcat(out, ",");
-		strcat(out, opt);
-	}
-	*data = out;
-}
-
-/* "/dev/pts" -> 2: a parent is always mounted before its children. */
-static int path_depth(const char *path)
-{
-	int depth = 0;
-
-	for (const char *p = path; *p; p++)
-		if (*p != '/' && (p == path || p[-1] == '/'))
-			depth++;
-	return depth;
-}
-
-static int destination_check(const char *dest, runk_error_t *err)
-{
-	const char *p = dest;
-
-	if (dest == NULL || dest[0] != '/')
-		return runk_error(err, "mount destination `%s` is not absolute", dest ? dest : "");
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, "/");
-		n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return runk_error(err, "mount destination `%s` contains `..`", dest);
-		p += n;
-	}
-	return 0;
-}
-
-static bool config_mounts_at(const struct oci_config *cfg, const char *dest)
-{
-	for (size_t i = 0; i < cfg->mounts_len; i++)
-		if (strcmp(cfg->mounts[i]->destination, dest) == 0)
-			return true;
-	return false;
-}
-
-/* Defaults and supported config mounts, parents first, config order kept otherwise. */
-static int mounts_collect(const struct oci_config *cfg, struct mount_entry **out, size_t *count,
-			  runk_error_t *err)
-{
-	size_t n = 0, max = cfg->mounts_len + sizeof(default_mounts) / sizeof(default_mounts[0]);
-	struct mount_entry *list = calloc(max ? max : 1, sizeof(*list));
-
-	if (list == NULL)
-		abort();
-	for (size_t i = 0; i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++) {
-		if (config_mounts_at(cfg, default_mounts[i].destination))
-			continue;
-		list[n].destination = default_mounts[i].destination;
-		list[n].type = default_mounts[i].type;
-		list[n].source = default_mounts[i].type;
-		list[n].flags = default_mounts[i].flags;
-		list[n].data = default_mounts[i].data ? strdup(default_mounts[i].data) : NULL;
-		n++;
-	}
-	for (size_t i = 0; i < cfg->mounts_len; i++) {
-		const struct oci_mount *m = cfg->mounts[i];
-
-		if (destination_check(m->destination, err) < 0) {
-			*out = list, *count = n;
-			return -1;
-		}
-		if (m->type == NULL || !type_supported(m->type)) {
-			log_info("mount of %s (type %s) is not supported yet, skipped",
-				 m->destination, m->type ? m->type : "none");
-			continue;
-		}
-		list[n].destination = m->destination;
-		list[n].type = m->type;
-		list[n].source = m->source ? m->source : m->type;
-		options_parse(m, &list[n].flags, &list[n].data);
-		n++;
-	}
-	/* Insertion sort: stable, and the lists are short. */
-	for (size_t i = 1; i < n; i++) {
-		struct mount_entry e = list[i];
-		size_t j = i;
-
-		while (j > 0 && path_depth(list[j - 1].destination) > path_depth(e.destination)) {
-			list[j] = list[j - 1];
-			j--;
-		}
-		list[j] = e;
-	}
-	*out = list, *count = n;
-	return 0;
-}
-
-static void mounts_free(struct mount_entry *list, size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		free(list[i].data);
-	free(list);
-}
-
-static int open_in_root(int rootfd, const char *path)
+int root_open(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 }
 
-/* mkdir -p DEST inside the root; returns an O_PATH fd of the directory. */
-static int mkdir_in_root(int rootfd, const char *dest, runk_error_t *err)
+int root_mkdir_p(int rootfd, const char *dest, runk_error_t *err)
 {
 	cleanup_free char *prefix = strdup(dest);
-	int parent = open_in_root(rootfd, "/");
+	int parent = root_open(rootfd, "/", O_PATH | O_DIRECTORY);
 	char *p = prefix;
 
 	if (prefix == NULL)
@@ -254,7 +90,7 @@ static int mkdir_in_root(int rootfd, const char *dest, runk_error_t *err)
 		p += strcspn(p, "/");
 		saved = *p;
 		*p = '\0';
-		fd = open_in_root(rootfd, prefix);
+		fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY);
 		if (fd < 0 && errno == ENOENT) {
 			if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
 				int e = errno;
@@ -262,7 +98,7 @@ static int mkdir_in_root(int rootfd, const char *dest, runk_error_t *err)
 				close(parent);
 				return runk_error_errno(err, e, "mkdir %s in the rootfs", prefix);
 			}
-			fd = open_in_root(rootfd, prefix);
+			fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY);
 		}
 		if (fd < 0) {
 			int e = errno;
@@ -277,57 +113,215 @@ static int mkdir_in_root(int rootfd, const char *dest, runk_error_t *err)
 	return parent;
 }
 
-static int mount_one(int rootfd, const struct mount_entry *m, runk_error_t *err)
+int root_mkfile(int rootfd, const char *path, runk_error_t *err)
 {
-	cleanup_close int fd = mkdir_in_root(rootfd, m->destination, err);
-	char target[64];
+	cleanup_free char *parent = strdup(path);
+	cleanup_close int dir = -1;
+	char *slash;
+	int fd = root_open(rootfd, path, O_PATH);
 
+	if (fd >= 0)
+		return fd;
+	if (parent == NULL)
+		abort();
+	if (errno != ENOENT)
+		return runk_error_errno(err, errno, "open %s in the rootfs", path);
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash[1] == '\0')
+		return runk_error(err, "`%s` names no file", path);
+	*slash = '\0';
+	dir = root_mkdir_p(rootfd, parent[0] ? parent : "/", err);
+	if (dir < 0)
+		return -1;
+	/* O_NOFOLLOW|O_EXCL: a dangling symlink is not followed out of the root. */
+	fd = openat(dir, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return runk_error_prefix(err, "mount %s", m->destination);
-	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-		/* cgroup2 takes no v1 options (controller names): drop them. */
-		if (mount("cgroup2", target, "cgroup2", m->flags, NULL) < 0)
-			return runk_error_errno(err, errno, "mount cgroup2 on %s", m->destination);
-		return 0;
-	}
-	if (mount(m->source, target, m->type, m->flags, m->data) < 0)
-		return runk_error_errno(err, errno, "mount %s on %s", m->type, m->destination);
+		return runk_error_errno(err, errno, "create %s in the rootfs", path);
+	close(fd);
+	fd = root_open(rootfd, path, O_PATH);
+	if (fd < 0)
+		return runk_error_errno(err, errno, "open %s in the rootfs", path);
+	return fd;
+}
+
+int remount_bind(const char *target, unsigned long flags, runk_error_t *err)
+{
+	static const struct {
+		unsigned long st, ms;
+	} locked[] = {
+		{ST_NOSUID, MS_NOSUID},		{ST_NODEV, MS_NODEV},
+		{ST_NOEXEC, MS_NOEXEC},		{ST_NOATIME, MS_NOATIME},
+		{ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+	};
+	const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME;
+	struct statvfs st;
+
+	/* In a user namespace the flags of the mount's origin are locked: keep them set. */
+	if (statvfs(target, &st) == 0)
+		for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
+			if ((st.f_flag & locked[i].st) &&
+			    !((locked[i].ms & atime) && (flags & atime)))
+				flags |= locked[i].ms;
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return runk_error_errno(err, errno, "remount");
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	unsigned int major, minor;
-} dev_nodes[] = {
-	{"null", 1, 3},	  {"zero", 1, 5},    {"full", 1, 7},
-	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-};
-
-static const struct {
-	const char *name, *target;
-} dev_links[] = {
-	{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
-};
-
-/* The basic device nodes, on the container's /dev tmpfs. */
-static int dev_populate(int rootfd, runk_error_t *err)
+static bool is_parent(const char *parent, const char *path)
 {
-	cleanup_close int dev = open_in_root(rootfd, "/dev");
+	size_t n = strlen(parent);
 
-	if (dev < 0)
-		return runk_error_errno(err, errno, "open /dev in the rootfs");
-	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
-		if (mknodat(dev, dev_nodes[i].name, S_IFCHR | 0666,
-			    makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 &&
-		    errno != EEXIST)
-			return runk_error_errno(err, errno, "mknod /dev/%s", dev_nodes[i].name);
+	if (strcmp(parent, "/") == 0)
+		return path[1] != '\0';
+	return strncmp(parent, path, n) == 0 && path[n] == '/';
+}
+
+static bool config_mounts_at(const struct oci_config *cfg, const char *dest)
+{
+	for (size_t i = 0; i < cfg->mounts_len; i++)
+		if (cfg->mounts[i]->destination && strcmp(cfg->mounts[i]->destination, dest) == 0)
+			return true;
+	return false;
+}
+
+static void mounts_free(struct mount_entry *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		mount_opts_free(&list[i].opts);
+	free(list);
+}
+
+/* The config's mounts in order; each missing default right after its parent, else first. */
+static int mounts_collect(const struct oci_config *cfg, int clone_flags, struct mount_entry **out,
+			  size_t *count, runk_error_t *err)
+{
+	size_t n = 0, front = 0;
+	struct mount_entry *list = calloc(cfg->mounts_len + NR_DEFAULTS + 1, sizeof(*list));
+
+	if (list == NULL)
+		abort();
+	for (size_t i = 0; i < cfg->mounts_len; i++) {
+		const struct oci_mount *m = cfg->mounts[i];
+		struct mount_entry *e = &list[n];
+
+		if (destination_check(m->destination, err) < 0 ||
+		    mount_opts_parse(m, &e->opts, err) < 0) {
+			mounts_free(list, n);
+			return runk_error_prefix(err, "mounts[%zu]", i);
+		}
+		e->config = m;
+		e->index = (int)i;
+		e->destination = m->destination;
+		e->type = m->type ? m->type : "none";
+		e->source = m->source ? m->source : e->type;
+		if (!e->opts.bind && m->type == NULL) {
+			mounts_free(list, n + 1);
+			return runk_error(err, "mounts[%zu].type: missing (and no bind option)", i);
+		}
+		n++;
 	}
-	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
-		if (symlinkat(dev_links[i].target, dev, dev_links[i].name) < 0 && errno != EEXIST)
-			return runk_error_errno(err, errno, "symlink /dev/%s", dev_links[i].name);
+	for (size_t d = 0; d < NR_DEFAULTS; d++) {
+		size_t at = front;
+		struct mount_entry e = {.index = -1};
+
+		if (config_mounts_at(cfg, default_mounts[d].destination))
+			continue;
+		if (default_mounts[d].needs && !(clone_flags & default_mounts[d].needs))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (is_parent(list[i].destination, default_mounts[d].destination))
+				at = i + 1;
+		e.destination = default_mounts[d].destination;
+		e.type = default_mounts[d].type;
+		e.source = default_mounts[d].type;
+		e.opts.flags = default_mounts[d].flags;
+		e.opts.data = strdup(default_mounts[d].data ? default_mounts[d].data : "");
+		if (e.opts.data == NULL)
+			abort();
+		memmove(&list[at + 1], &list[at], (n - at) * sizeof(*list));
+		list[at] = e;
+		n++;
+		if (at == front)
+			front++;
 	}
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+/* The file or directory to mount on; for a bind, of the source's kind. */
+static int mount_target(int rootfd, const struct mount_entry *m, const char *source,
+			runk_error_t *err)
+{
+	struct stat st;
+
+	if (m->opts.bind && stat(source, &st) == 0 && !S_ISDIR(st.st_mode))
+		return root_mkfile(rootfd, m->destination, err);
+	return root_mkdir_p(rootfd, m->destination, err);
+}
+
+/* Flags that need a remount after a bind (MS_BIND ignores them). */
+#define BIND_REMOUNT_FLAGS                                                                         \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+	 MS_STRICTATIME | 256)
+
+static int mount_do(const struct mount_entry *m, const char *source, const char *target,
+		    bool userns, runk_error_t *err)
+{
+	const char *type = m->type;
+	unsigned long flags = m->opts.flags;
+	const char *data = m->opts.data && m->opts.data[0] ? m->opts.data : NULL;
+
+	if (m->opts.bind)
+		return mount(source, target, NULL, MS_BIND | (m->opts.recursive ? MS_REC : 0),
+			     NULL) < 0
+			       ? runk_error_errno(err, errno, "bind %s", m->config->source)
+			       : 0;
+	/* The guest's cgroup2, seen through the cgroup namespace; v1 options dropped. */
+	if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
+		type = "cgroup2", source = "cgroup2", data = NULL;
+	if (mount(source, target, type, flags, data) == 0)
+		return 0;
+	/* sysfs needs a network namespace of the user namespace: bind the guest's instead. */
+	if (errno == EPERM && userns && strcmp(type, "sysfs") == 0 &&
+	    mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) == 0)
+		return 0;
+	return runk_error_errno(err, errno, "mount %s", type);
+}
+
+static int mount_one(int rootfd, const struct mount_entry *m, const char *share, bool userns,
+		     runk_error_t *err)
+{
+	cleanup_free char *source = NULL;
+	cleanup_close int fd = -1, top = -1;
+	char target[64];
+
+	if (m->opts.bind) {
+		if (asprintf(&source, "%s/mounts/%d", share, m->index) < 0)
+			abort();
+		if (access(source, F_OK) < 0)
+			return runk_error_errno(err, errno,
+						"source `%s` was not placed in the share by the "
+						"host",
+						m->config->source ? m->config->source : "");
+	}
+	fd = mount_target(rootfd, m, source, err);
+	if (fd < 0)
+		return runk_error_prefix(err, "destination `%s`", m->destination);
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount_do(m, source ? source : m->source, target, userns, err) < 0)
+		return runk_error_prefix(err, "on %s", m->destination);
+	if ((m->opts.bind && (m->opts.flags & BIND_REMOUNT_FLAGS)) || m->opts.propagation) {
+		top = root_open(rootfd, m->destination, O_PATH);
+		if (top < 0)
+			return runk_error_errno(err, errno, "reopen %s", m->destination);
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", top);
+	}
+	if (m->opts.bind && (m->opts.flags & BIND_REMOUNT_FLAGS) &&
+	    remount_bind(target, m->opts.flags & BIND_REMOUNT_FLAGS, err) < 0)
+		return runk_error_prefix(err, "options of %s", m->destination);
+	if (m->opts.propagation && mount(NULL, target, NULL, m->opts.propagation, NULL) < 0)
+		return runk_error_errno(err, errno, "propagation of %s", m->destination);
 	return 0;
 }
 
@@ -342,57 +336,175 @@ static bool dev_is_tmpfs(const struct mount_entry *list, size_t count)
 }
 
 /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours. */
-static int root_pivot(const char *rootfs, runk_error_t *err)
+static int root_pivot(const char *rootfs, bool no_pivot, runk_error_t *err)
 {
 	if (chdir(rootfs) < 0)
 		return runk_error_errno(err, errno, "chdir %s", rootfs);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return runk_error_errno(err, errno, "pivot_root %s", rootfs);
-	if (umount2(".", MNT_DETACH) < 0)
-		return runk_error_errno(err, errno, "detach the old root");
+	if (no_pivot) {
+		/* --no-pivot: as runc, move the rootfs over / and chroot into it. */
+		if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return runk_error_errno(err, errno, "move %s to /", rootfs);
+		if (chroot(".") < 0)
+			return runk_error_errno(err, errno, "chroot %s", rootfs);
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return runk_error_errno(err, errno, "pivot_root %s", rootfs);
+		if (umount2(".", MNT_DETACH) < 0)
+			return runk_error_errno(err, errno, "detach the old root");
+	}
 	if (chdir("/") < 0)
 		return runk_error_errno(err, errno, "chdir /");
 	return 0;
 }
 
-int rootfs_setup(const struct oci_config *cfg, const char *rootfs, int clone_flags,
-		 runk_error_t *err)
+static int mounts_apply(int rootfd, const struct oci_config *cfg, const struct rootfs_options *o,
+			runk_error_t *err)
 {
 	struct mount_entry *list = NULL;
 	size_t count = 0;
-	int rootfd, ret = -1;
+	bool userns = o->clone_flags & CLONE_NEWUSER;
+	int ret = -1;
+
+	if (mounts_collect(cfg, o->clone_flags, &list, &count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (mount_one(rootfd, &list[i], o->share, userns, err) < 0) {
+			if (list[i].index >= 0)
+				runk_error_prefix(err, "mounts[%d]", list[i].index);
+			goto out;
+		}
+	}
+	if (dev_is_tmpfs(list, count) && dev_populate(rootfd, userns, o->terminal, err) < 0)
+		goto out;
+	if (devices_create(rootfd, cfg->linux, userns, err) < 0)
+		goto out;
+	/* process.cwd is created if missing, as runc does (before a read-only remount). */
+	if (cfg->process && cfg->process->cwd) {
+		int fd = root_mkdir_p(rootfd, cfg->process->cwd, err);
+
+		if (fd < 0) {
+			runk_error_prefix(err, "process.cwd");
+			goto out;
+		}
+		close(fd);
+	}
+	ret = 0;
+out:
+	mounts_free(list, count);
+	return ret;
+}
+
+int rootfs_setup(const struct oci_config *cfg, const struct rootfs_options *o, runk_error_t *err)
+{
+	const char *propagation = cfg->linux ? cfg->linux->rootfs_propagation : NULL;
+	cleanup_close int rootfd = -1;
+	int ret = -1;
 
 	umask(0);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return runk_error_errno(err, errno, "make / private");
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return runk_error_errno(err, errno, "bind the rootfs %s", rootfs);
-	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return runk_error_errno(err, errno, "bind the rootfs %s", o->rootfs);
+	rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return runk_error_errno(err, errno, "open the rootfs %s", rootfs);
-	if (mounts_collect(cfg, &list, &count, err) < 0)
+		return runk_error_errno(err, errno, "open the rootfs %s", o->rootfs);
+	if (mounts_apply(rootfd, cfg, o, err) < 0 || root_pivot(o->rootfs, o->no_pivot, err) < 0)
 		goto out;
-	for (size_t i = 0; i < count; i++)
-		if (mount_one(rootfd, &list[i], err) < 0)
-			goto out;
-	if (dev_is_tmpfs(list, count) && dev_populate(rootfd, err) < 0)
-		goto out;
-	if (root_pivot(rootfs, err) < 0)
-		goto out;
-	if (cfg->root->readonly &&
-	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
-		runk_error_errno(err, errno, "remount / read-only");
+	if (cfg->root->readonly && remount_bind("/", MS_RDONLY, err) < 0) {
+		runk_error_prefix(err, "root.readonly");
 		goto out;
 	}
-	if (cfg->hostname && (clone_flags & CLONE_NEWUTS) &&
-	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
-		runk_error_errno(err, errno, "sethostname %s", cfg->hostname);
+	if (propagation && propagation[0] &&
+	    mount(NULL, "/", NULL, propagation_parse(propagation), NULL) < 0) {
+		runk_error_errno(err, errno, "linux.rootfsPropagation `%s`", propagation);
 		goto out;
 	}
 	ret = 0;
 out:
 	umask(022);
-	close(rootfd);
-	mounts_free(list, count);
 	return ret;
+}
+
+/* linux.sysctl: "net.ipv4.ip_forward" -> /proc/sys/net/ipv4/ip_forward. */
+static int sysctl_write(const char *key, const char *value, runk_error_t *err)
+{
+	cleanup_free char *path = NULL;
+	cleanup_close int fd = -1;
+	size_t len = strlen(value);
+
+	if (key[0] == '\0' || strstr(key, "..") || key[0] == '.' || key[0] == '/')
+		return runk_error(err, "linux.sysctl: invalid key `%s`", key);
+	if (asprintf(&path, "/proc/sys/%s", key) < 0)
+		abort();
+	for (char *p = path + 10; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+		return runk_error_errno(err, errno, "linux.sysctl: %s = `%s`", key, value);
+	return 0;
+}
+
+static int path_readonly(const char *path, runk_error_t *err)
+{
+	cleanup_close int fd = open(path, O_PATH | O_CLOEXEC), top = -1;
+	char target[64];
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return runk_error_errno(err, errno, "open");
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return runk_error_errno(err, errno, "bind");
+	top = open(path, O_PATH | O_CLOEXEC);
+	if (top < 0)
+		return runk_error_errno(err, errno, "reopen");
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", top);
+	return remount_bind(target, MS_RDONLY, err);
+}
+
+static int path_mask(const char *path, runk_error_t *err)
+{
+	cleanup_close int fd = open(path, O_PATH | O_CLOEXEC);
+	char target[64];
+	struct stat st;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return runk_error_errno(err, errno, "open");
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0") < 0)
+			return runk_error_errno(err, errno, "mount an empty tmpfs");
+	} else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
+		return runk_error_errno(err, errno, "bind /dev/null");
+	}
+	return 0;
+}
+
+int rootfs_finish(const struct oci_config *cfg, int clone_flags, runk_error_t *err)
+{
+	const struct oci_linux *l = cfg->linux;
+
+	(void)clone_flags;
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return runk_error_errno(err, errno, "hostname `%s`", cfg->hostname);
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		return runk_error_errno(err, errno, "domainname `%s`", cfg->domainname);
+	if (l == NULL)
+		return 0;
+	for (size_t i = 0; l->sysctl && i < l->sysctl->len; i++)
+		if (sysctl_write(l->sysctl->keys[i], l->sysctl->values[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < l->readonly_paths_len; i++)
+		if (path_readonly(l->readonly_paths[i], err) < 0)
+			return runk_error_prefix(err, "linux.readonlyPaths[%zu] `%s`", i,
+						 l->readonly_paths[i]);
+	for (size_t i = 0; i < l->masked_paths_len; i++)
+		if (path_mask(l->masked_paths[i], err) < 0)
+			return runk_error_prefix(err, "linux.maskedPaths[%zu] `%s`", i,
+						 l->masked_paths[i]);
+	return 0;
 }

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -195,6 +197,14 @@ static int child_pty(const struct stdio_fds *s, runk_error_t *err)
 		return runk_error_errno(err, errno, "terminal: chown the pty slave");
 	if (s->rows && tty_resize(master, s->rows, s->cols, err) < 0)
 		return -1;
+	/* The init's terminal is also the container's /dev/console, as with runc. */
+	if (s->console) {
+		char source[64];
+
+		snprintf(source, sizeof(source), "/proc/self/fd/%d", slave);
+		if (mount(source, "/dev/console", NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+			return runk_error_errno(err, errno, "terminal: bind it on /dev/console");
+	}
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return runk_error_errno(err, errno, "terminal: make it the controlling terminal");
 	for (int i = 0; i < 3; i++)

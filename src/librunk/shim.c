@@ -24,6 +24,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "share.h"
 #include "shim-internal.h"
 #include "shimctl.h"
 #include "state.h"
@@ -315,6 +316,9 @@ static int prepare_share(struct shim *s, runk_error_t *err)
 		return -1;
 	if (mount(o->rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", o->rootfs);
+	/* The sources of bind mounts, at <dir>/mounts/<index> for the guest. */
+	if (share_bind_mounts(o->config_path, dir, err) < 0)
+		return -1;
 	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
 		return -1;
 	return write_file_atomic(config, data, len, 0644, err);
