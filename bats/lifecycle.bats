@@ -209,6 +209,13 @@ create() {
 	make_bundle "$BUNDLE" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/dev/shm/count; sleep 0.1; done'
 	create p1
 	runk start p1
+	# The counter has started (exec sees the container's /dev/shm).
+	local first="" next i
+	for i in $(seq 600); do
+		first=$(runk exec p1 cat /dev/shm/count 2>/dev/null) && [ -n "$first" ] && break
+		sleep 0.2
+	done
+	[ -n "$first" ] || fail "the counter never appeared in /dev/shm/count"
 	runk pause p1
 	[ "$(status_of p1)" = paused ] || fail "after pause: $(runk state p1)"
 	run runk list --format json
@@ -224,7 +231,6 @@ create() {
 	run runk resume p1
 	assert_failure
 	# The program runs on after resume: its counter advances.
-	local first next i
 	first=$(runk exec p1 cat /dev/shm/count)
 	for i in $(seq 600); do
 		next=$(runk exec p1 cat /dev/shm/count)
