@@ -104,3 +104,14 @@ tests_test_cgroup_SOURCES = tests/test-cgroup.c tests/testlib.h
 tests_test_cgroup_LDADD = src/librunk/librunk.a libocispec/libocispec.a $(YAJL_LIBS) \
 	$(CGROUP_LIBS) $(SYSTEMD_LIBS)
 # --- end cgroups ---
+
+# --- agent container setup (seccomp/caps/mount-option/rlimit parsing, process plans) ---
+check_PROGRAMS += tests/test-agent-setup
+TESTS += tests/test-agent-setup
+tests_test_agent_setup_SOURCES = tests/test-agent-setup.c tests/testlib.h \
+	src/agent/caps.c src/agent/seccomp.c src/agent/mounts.c src/agent/process.c \
+	src/agent/log.c src/agent/agent.h
+tests_test_agent_setup_CPPFLAGS = -I$(top_srcdir)/src/agent $(AM_CPPFLAGS)
+tests_test_agent_setup_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/libocispec.a \
+	$(YAJL_LIBS) -lseccomp -lcap
+# --- end agent container setup ---

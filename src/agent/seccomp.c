@@ -113,8 +113,8 @@ int seccomp_flag_parse(const char *name, int *attr)
 	return 0;
 }
 
-static int rule_add(scmp_filter_ctx ctx, const struct oci_linux_syscall *sc, size_t idx, int nr,
-		    uint32_t action, runk_error_t *err)
+static int rule_add(scmp_filter_ctx ctx, const struct oci_linux_syscall *sc, size_t idx,
+		    const char *name, int nr, uint32_t action, runk_error_t *err)
 {
 	struct scmp_arg_cmp conds[16];
 	unsigned int count[6] = {0};
@@ -153,7 +153,8 @@ static int rule_add(scmp_filter_ctx ctx, const struct oci_linux_syscall *sc, siz
 			r = seccomp_rule_add_array(ctx, action, nr, 1, &conds[i]);
 	}
 	if (r < 0)
-		return runk_error_errno(err, -r, "linux.seccomp.syscalls[%zu]: add the rule", idx);
+		return runk_error_errno(err, -r, "linux.seccomp.syscalls[%zu]: add the rule for %s",
+					idx, name);
 	return 0;
 }
 
@@ -174,8 +175,8 @@ static int syscalls_add(scmp_filter_ctx ctx, const struct oci_linux_seccomp *s,
 
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* not a syscall here: runc skips it too */
-			if (rule_add(ctx, sc, i, nr, action, err) < 0)
-				return runk_error_prefix(err, "syscall %s", sc->names[j]);
+			if (rule_add(ctx, sc, i, sc->names[j], nr, action, err) < 0)
+				return -1;
 		}
 	}
 	return 0;
