@@ -2,7 +2,7 @@
 # The systemd cgroup manager against a real systemd 252, started in private
 # namespaces by systemd.bash (FACTS.md's recipe: masks first, checked before
 # systemd starts).  runk runs inside those namespaces (nsenter), so the test
-# dir lives in the build dir: the namespaces have their own /tmp, /var/tmp, /run.
+# dir lives in /var/lib: the namespaces have their own /tmp, /var/tmp, /run.
 
 load helpers
 load systemd
@@ -10,13 +10,20 @@ load systemd
 setup() {
 	setup_runk
 	rm -rf "$TEST_DIR"
-	TEST_DIR=$(mktemp -d "$BUILDDIR/bats-systemd.XXXXXX")
+	# Nothing under /tmp, /var/tmp or /run is visible in systemd's namespaces, and the
+	# build dir may be there (CI): the test dir, runk and the guest live in /var/lib.
+	TEST_DIR=$(mktemp -d /var/lib/runk-bats-systemd.XXXXXX)
+	mkdir "$TEST_DIR/bin"
+	cp "$RUNK_BIN" "$TEST_DIR/bin/runk"
+	cp "$GUEST_KERNEL" "$TEST_DIR/bin/vmlinux"
+	cp "$GUEST_INITRD" "$TEST_DIR/bin/initrd.cpio"
+	RUNK_BIN=$TEST_DIR/bin/runk
 	ROOT=$TEST_DIR/state
 	RUNK_CONF=$TEST_DIR/runk.conf
 	cat >"$RUNK_CONF" <<-CONF
 		[hypervisor]
-		kernel = $GUEST_KERNEL
-		initrd = $GUEST_INITRD
+		kernel = $TEST_DIR/bin/vmlinux
+		initrd = $TEST_DIR/bin/initrd.cpio
 		boot_timeout = 60
 		[agent]
 		timeout = 60
