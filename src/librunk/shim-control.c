@@ -273,6 +273,7 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	st->out_fd = fds[1];
 	st->err_fd = fds[2];
 	st->tty = tty;
+	st->starting = true;
 	fds[0] = fds[1] = fds[2] = -1;
 	if (asprintf(&request, "{\"op\":\"exec\",\"id\":\"%s\",\"stream\":%u,\"process\":%s}",
 		     s->opts->id, st->id, process) < 0)
@@ -296,6 +297,10 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 		shim_stream_follow_size(s, slot);
 	snprintf(answer, sizeof(answer), "{\"ok\":true,\"pid\":%lld}", pid);
 	reply_text(st->conn_fd, answer);
+	/* The reply first, then an exit that came while we waited for it. */
+	st->starting = false;
+	if (st->exit_pending)
+		shim_stream_exited(s, slot, st->exit_code, st->exit_signal);
 	return 1;
 }
 

@@ -43,6 +43,14 @@ struct shim_stream {
 	int err_fd;  /* where STDERR frames go */
 	int conn_fd; /* exec: the client's control connection, told of the exit; -1 for the init */
 	bool tty;    /* out_fd is a terminal whose size the guest pty follows */
+	/*
+	 * While exec waits for the agent's reply, a quick process may already
+	 * have exited: its exit is kept here and told after the reply.
+	 */
+	bool starting;
+	bool exit_pending;
+	int exit_code;
+	int exit_signal;
 };
 
 #define SHIM_MAX_STREAMS 64

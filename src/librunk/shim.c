@@ -83,7 +83,11 @@ static int on_event(struct shim *s, struct proto_frame *frame, runk_error_t *err
 		goto out;
 	log_debug("container %s stream %u exited: status %lld signal %lld", s->opts->id, frame->id,
 		  code, sig);
-	if (slot != 0) {
+	if (slot != 0 && s->streams[slot].starting) {
+		s->streams[slot].exit_pending = true;
+		s->streams[slot].exit_code = (int)code;
+		s->streams[slot].exit_signal = (int)sig;
+	} else if (slot != 0) {
 		shim_stream_exited(s, slot, (int)code, (int)sig);
 	} else {
 		s->exited = true;
