@@ -42,7 +42,8 @@ pids_of_test() {
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
 		[ "$pid" = "$$" ] && continue
-		if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$TEST_DIR"; then
+		# The process may be gone by now: the redirection's own error is silenced too.
+		if { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF "$TEST_DIR"; then
 			echo "$pid"
 		fi
 	done
