@@ -200,6 +200,6 @@ exec sleep 600
 		.process.capabilities.bounding += ["CAP_BOGUS"]|process.capabilities.bounding[3]: unknown capability `CAP_BOGUS`
 		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir"], action: "SCMP_ACT_BOGUS"}]}|linux.seccomp.syscalls[0].action: unknown seccomp action `SCMP_ACT_BOGUS`
 		.linux.seccomp = {defaultAction: "SCMP_ACT_NOTIFY"}|SCMP_ACT_NOTIFY is not supported
-		.linux.namespaces[1].path = "/proc/1/ns/net"|linux.namespaces[1].path: the network namespace `/proc/1/ns/net` cannot be joined inside the VM
+		.linux.namespaces[2].path = "/proc/1/ns/ipc"|linux.namespaces[2].path: the ipc namespace `/proc/1/ns/ipc` cannot be joined inside the VM
 	CASES
 }
