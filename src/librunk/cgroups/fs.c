@@ -32,6 +32,8 @@
 #define CGROUP_V1_MAGIC	   0x27e0eb
 #define CGROUP_V2_MAGIC	   0x63677270
 #define cleanup_cgroup	   __attribute__((cleanup(cgroup_free)))
+#define DELETE_TRIES	   100
+#define DELETE_DELAY_US	   20000
 
 static bool fs_magic(const char *path, long magic)
 {
@@ -369,8 +371,8 @@ static int hier_attach_process(const struct cgroup_plan *plan, const struct cgro
 	return lib_attach_process(path, h->controller, pid, err);
 }
 
-static int hier_delete(const struct cgroup_plan *plan, const struct cgroup_hier *h,
-		       const char *path, runk_error_t *err)
+static int hier_delete_once(const struct cgroup_plan *plan, const struct cgroup_hier *h,
+			    const char *path, runk_error_t *err)
 {
 	if (unified_direct(plan, h)) {
 		cleanup_free char *dir = hier_dir(h, path);
@@ -391,6 +393,27 @@ static int hier_delete(const struct cgroup_plan *plan, const struct cgroup_hier 
 		return ret && ret != ECGROUPNOTEXIST ? lib_error(err, ret, "remove", "", path) : 0;
 	}
 	return lib_delete(path, h->controller, err);
+}
+
+/*
+ * A process that is dying (QEMU after its shim was killed) can neither be
+ * moved nor be gone yet: rmdir says EBUSY for a moment.  Retry a while.
+ */
+static int hier_delete(const struct cgroup_plan *plan, const struct cgroup_hier *h,
+		       const char *path, runk_error_t *err)
+{
+	for (int try = 0;; try++) {
+		cleanup_error runk_error_t busy = NULL;
+
+		if (hier_delete_once(plan, h, path, &busy) == 0)
+			return 0;
+		if (try == DELETE_TRIES || busy->errnum != EBUSY) {
+			if (err && *err == NULL)
+				*err = steal_pointer(&busy);
+			return -1;
+		}
+		usleep(DELETE_DELAY_US);
+	}
 }
 
 static int hier_apply(const struct cgroup_plan *plan, const struct cgroup_hier *h,
