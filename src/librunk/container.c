@@ -182,11 +182,18 @@ static void abandon(const char *dir, pid_t shim)
 {
 	cleanup_error runk_error_t err = NULL;
 
-	if (shim > 0) {
-		kill(shim, SIGKILL);
-		waitpid(shim, NULL, 0);
+	/* QEMU must be gone too before its cgroups can be removed. */
+	if (shim > 0 && kill_process_tree(shim, 5000) < 0)
+		log_warning("cleanup: the shim (pid %d) or its VM did not die", shim);
+	waitpid(shim, NULL, WNOHANG);
+	/* Each step is tried even when another failed: leave as little as possible. */
+	if (remove_cgroups(dir, &err) < 0) {
+		cleanup_free char *text = runk_error_text(err);
+
+		log_warning("cleanup: %s", text);
+		runk_error_free(&err);
 	}
-	if (remove_cgroups(dir, &err) < 0 || state_dir_remove(dir, &err) < 0) {
+	if (state_dir_remove(dir, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_warning("cleanup: %s", text);
@@ -388,7 +395,7 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 		 */
 		log_warning("kill %s through its agent: %s; killing its VM", id, text);
 		runk_error_free(err);
-		kill(st.pid, SIGKILL);
+		kill_process_tree(st.pid, 5000);
 	}
 	return 0;
 }
@@ -453,7 +460,7 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		/* The shim's QEMU dies with it (PR_SET_PDEATHSIG); its mounts die with its
 		 * namespace. */
 		if (force)
-			kill(st.pid, SIGKILL);
+			kill_process_tree(st.pid, 5000);
 		for (int i = 0; i < 1000 && state_shim_alive(&st); i++)
 			usleep(10000);
 		if (state_shim_alive(&st))

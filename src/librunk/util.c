@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,4 +226,54 @@ void exit_like(int code, int signo)
 		code = 128 + signo;
 	}
 	_exit(code);
+}
+
+/* Alive and not a zombie: a zombie's memory and cgroup membership are already gone. */
+static bool proc_running(pid_t pid, uint64_t start_time)
+{
+	cleanup_free char *stat = NULL;
+	char path[64];
+	const char *p;
+
+	if (!proc_is_same(pid, start_time))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, 4096, &stat, NULL, NULL) < 0 || (p = strrchr(stat, ')')) == NULL)
+		return false;
+	return p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+int kill_process_tree(pid_t pid, int timeout_ms)
+{
+	cleanup_free char *children = NULL;
+	pid_t pids[64];
+	uint64_t starts[64];
+	size_t n = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	read_file(path, 4096, &children, NULL, NULL);
+	if (proc_start_time(pid, &starts[n], NULL) == 0)
+		pids[n++] = pid;
+	for (char *tok = children ? strtok(children, " \n") : NULL; tok && n < 64;
+	     tok = strtok(NULL, " \n")) {
+		pid_t child = (pid_t)strtol(tok, NULL, 10);
+
+		if (child > 0 && proc_start_time(child, &starts[n], NULL) == 0)
+			pids[n++] = child;
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		bool any = false;
+
+		/* Reap it if it is ours (runk run, or a create that failed). */
+		waitpid(pid, NULL, WNOHANG);
+		for (size_t i = 0; i < n; i++)
+			any |= proc_running(pids[i], starts[i]);
+		if (!any)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
 }

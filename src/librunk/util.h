@@ -28,6 +28,13 @@ int proc_start_time(pid_t pid, uint64_t *start_time, runk_error_t *err);
 /* True if pid is alive and still the process that started at start_time (not a reused PID). */
 bool proc_is_same(pid_t pid, uint64_t start_time);
 
+/*
+ * SIGKILL a process and its children (a shim and its QEMU) and wait, at most
+ * timeout_ms, until none of them runs any more (zombies count as gone).
+ * Returns 0 once all are gone.
+ */
+int kill_process_tree(pid_t pid, int timeout_ms);
+
 /* write(2) all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 
