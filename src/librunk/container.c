@@ -185,7 +185,6 @@ static void abandon(const char *dir, pid_t shim)
 	/* QEMU must be gone too before its cgroups can be removed. */
 	if (shim > 0 && kill_process_tree(shim, 5000) < 0)
 		log_warning("cleanup: the shim (pid %d) or its VM did not die", shim);
-	waitpid(shim, NULL, WNOHANG);
 	/* Each step is tried even when another failed: leave as little as possible. */
 	if (remove_cgroups(dir, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
