@@ -122,27 +122,28 @@ static int clone_flags(const struct oci_config *cfg, int *flags, runk_error_t *e
 	return 0;
 }
 
-/* root.path is relative to the container's directory in the share and must stay inside it. */
+/*
+ * The host resolved root.path (relative to the bundle or absolute, as podman
+ * gives it) and bind-mounted it at <share>/<id>/rootfs: that is the root,
+ * whatever root.path says.  It must stay inside the container's directory.
+ */
 static int rootfs_path(const char *dir, const struct oci_config *cfg, char **out, runk_error_t *err)
 {
 	cleanup_free char *joined = NULL, *real_dir = NULL, *real_root = NULL;
-	const char *path = cfg->root ? cfg->root->path : NULL;
 	size_t dlen;
 
-	if (path == NULL || path[0] == '\0')
+	if (cfg->root == NULL || cfg->root->path == NULL || cfg->root->path[0] == '\0')
 		return runk_error(err, "config.json: root.path is missing");
-	if (path[0] == '/')
-		return runk_error(err, "config.json: root.path `%s` must be relative to the bundle",
-				  path);
-	if (asprintf(&joined, "%s/%s", dir, path) < 0)
+	if (asprintf(&joined, "%s/rootfs", dir) < 0)
 		abort();
 	real_dir = realpath(dir, NULL);
 	real_root = realpath(joined, NULL);
 	if (real_dir == NULL || real_root == NULL)
-		return runk_error_errno(err, errno, "root.path `%s`", path);
+		return runk_error_errno(err, errno, "root.path `%s`", cfg->root->path);
 	dlen = strlen(real_dir);
 	if (strncmp(real_root, real_dir, dlen) != 0 || real_root[dlen] != '/')
-		return runk_error(err, "config.json: root.path `%s` leaves the bundle", path);
+		return runk_error(err, "config.json: root.path `%s` leaves the bundle",
+				  cfg->root->path);
 	*out = steal_pointer(&real_root);
 	return 0;
 }
