@@ -95,6 +95,8 @@ static int op_kill(struct shim *s, yajl_val req, runk_error_t *err)
 	return shim_signal_stream(s, SHIM_INIT_STREAM, (int)signo, all, true, err);
 }
 
+static void exec_start_deferred(struct shim *s);
+
 static int op_pause(struct shim *s, bool pause, runk_error_t *err)
 {
 	if (s->exited)
@@ -106,6 +108,8 @@ static int op_pause(struct shim *s, bool pause, runk_error_t *err)
 	if ((pause ? vm_pause : vm_resume)(s->vm, err) < 0)
 		return -1;
 	s->status = pause ? SHIM_PAUSED : SHIM_RUNNING;
+	if (!pause)
+		exec_start_deferred(s);
 	return 0;
 }
 
@@ -230,10 +234,63 @@ static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
 	return shim_agent_call(s, request, strlen(request), NULL, err);
 }
 
+/* Start an exec stream in the guest and answer its client (whose connection the stream owns). */
+static int exec_start(struct shim *s, size_t slot, const char *request, runk_error_t *err)
+{
+	struct shim_stream *st = &s->streams[slot];
+	yajl_val reply = NULL;
+	long long pid = 0;
+	char answer[64];
+
+	st->starting = true;
+	if (shim_agent_call(s, request, strlen(request), &reply, err) < 0)
+		return -1;
+	proto_json_opt_int(reply, "pid", 1, INT_MAX, &pid, NULL);
+	yajl_tree_free(reply);
+	if (shim_epoll_add(s, st->conn_fd, SHIM_EVENT(SOURCE_STREAM_CONN, slot), err) < 0 ||
+	    shim_stream_watch_input(s, slot, err) < 0) {
+		shim_signal_stream(s, st->id, SIGKILL, false, false, NULL);
+		return -1;
+	}
+	if (st->tty)
+		shim_stream_follow_size(s, slot);
+	snprintf(answer, sizeof(answer), "{\"ok\":true,\"pid\":%lld}", pid);
+	reply_text(st->conn_fd, answer);
+	/* The reply first, then an exit that came while we waited for it. */
+	st->starting = false;
+	if (st->exit_pending)
+		shim_stream_exited(s, slot, st->exit_code, st->exit_signal);
+	return 0;
+}
+
+/* A stream whose start failed: its client hears why, then it is gone. */
+static void exec_fail(struct shim *s, size_t slot, runk_error_t err)
+{
+	reply_error(s->streams[slot].conn_fd, err);
+	shim_stream_release(s, slot);
+}
+
+/* The VM runs again: start the execs that waited for it (runk exec --ignore-paused). */
+static void exec_start_deferred(struct shim *s)
+{
+	for (size_t i = 1; i < SHIM_MAX_STREAMS; i++) {
+		cleanup_error runk_error_t err = NULL;
+		cleanup_free char *request = NULL;
+
+		if (!s->streams[i].used || s->streams[i].deferred == NULL)
+			continue;
+		request = steal_pointer(&s->streams[i].deferred);
+		if (exec_start(s, i, request, &err) < 0)
+			exec_fail(s, i, err);
+	}
+}
+
 /*
  * exec: the client passes its stdin, stdout and stderr (SCM_RIGHTS) and the
  * OCI process as JSON text; the shim starts it in the guest, replies with
- * its guest pid and keeps the connection to report the exit.
+ * its guest pid and keeps the connection to report the exit.  Into a paused
+ * container only with ignore_paused, and then once the VM is resumed: a
+ * frozen guest cannot start anything.
  */
 static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
 		   runk_error_t *err)
@@ -242,9 +299,7 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	const char *process = NULL;
 	bool tty = false, ignore_paused = false;
 	struct shim_stream *st;
-	yajl_val parsed, reply = NULL;
-	long long pid = 0;
-	char answer[64];
+	yajl_val parsed;
 	size_t slot;
 
 	if (proto_json_get_string(req, "process", &process, err) < 0 ||
@@ -256,10 +311,8 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	/* As runc: a created container takes execs; its init waits for start meanwhile. */
 	if (s->exited)
 		return runk_error(err, "cannot exec in a stopped container");
-	if (s->status == SHIM_PAUSED)
-		return runk_error(err,
-				  ignore_paused ? "container `%s` is paused: its VM is frozen"
-						: "container `%s` is paused",
+	if (s->status == SHIM_PAUSED && !ignore_paused)
+		return runk_error(err, "container `%s` is paused (use --ignore-paused)",
 				  s->opts->id);
 	parsed = proto_json_parse(process, strlen(process), err);
 	if (parsed == NULL)
@@ -273,34 +326,20 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	st->out_fd = fds[1];
 	st->err_fd = fds[2];
 	st->tty = tty;
-	st->starting = true;
+	st->conn_fd = *conn;
 	fds[0] = fds[1] = fds[2] = -1;
+	*conn = -1;
 	if (asprintf(&request, "{\"op\":\"exec\",\"id\":\"%s\",\"stream\":%u,\"process\":%s}",
 		     s->opts->id, st->id, process) < 0)
 		abort();
-	if (shim_agent_call(s, request, strlen(request), &reply, err) < 0) {
-		shim_stream_release(s, slot);
-		return -1;
+	if (s->status == SHIM_PAUSED) {
+		st->deferred = steal_pointer(&request);
+		return 1;
 	}
-	proto_json_opt_int(reply, "pid", 1, INT_MAX, &pid, NULL);
-	yajl_tree_free(reply);
-
-	st->conn_fd = *conn;
-	*conn = -1;
-	if (shim_epoll_add(s, st->conn_fd, SHIM_EVENT(SOURCE_STREAM_CONN, slot), err) < 0 ||
-	    shim_stream_watch_input(s, slot, err) < 0) {
-		shim_signal_stream(s, st->id, SIGKILL, false, false, NULL);
-		shim_stream_release(s, slot);
-		return -1;
+	if (exec_start(s, slot, request, err) < 0) {
+		exec_fail(s, slot, *err);
+		runk_error_free(err);
 	}
-	if (tty)
-		shim_stream_follow_size(s, slot);
-	snprintf(answer, sizeof(answer), "{\"ok\":true,\"pid\":%lld}", pid);
-	reply_text(st->conn_fd, answer);
-	/* The reply first, then an exit that came while we waited for it. */
-	st->starting = false;
-	if (st->exit_pending)
-		shim_stream_exited(s, slot, st->exit_code, st->exit_signal);
 	return 1;
 }
 

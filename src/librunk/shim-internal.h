@@ -49,6 +49,7 @@ struct shim_stream {
 	 */
 	bool starting;
 	bool exit_pending;
+	char *deferred; /* exec --ignore-paused into a frozen VM: the request, sent on resume */
 	int exit_code;
 	int exit_signal;
 };

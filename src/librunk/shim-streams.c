@@ -186,5 +186,6 @@ void shim_stream_release(struct shim *s, size_t slot)
 			close(fds[i]);
 		}
 	}
+	free(st->deferred);
 	memset(st, 0, sizeof(*st));
 }
