@@ -1,7 +1,11 @@
 # Shared set-up for runk's bats tests.
 #
 # Every test gets its own temp dir holding a state root (--root), a runk.conf
-# pointing at the built guest image, and bundles.  teardown removes every
+# pointing at the built guest image, and bundles.  VM templates are on (as by
+# default) in one template dir shared by every test, so only the first VM of
+# each size boots cold; teardown leaves it (CI removes it at the end):
+# RUNK_TEST_TEMPLATES=false runs the suite with templates off,
+# RUNK_TEST_TEMPLATE_DIR moves the dir (it must be short: it holds sockets).  teardown removes every
 # container it left (by id, through runk), kills any QEMU still running from
 # that dir by PID, and removes the dir.
 
@@ -27,6 +31,9 @@ setup_runk() {
 		boot_timeout = 60
 		[agent]
 		timeout = 60
+		[factory]
+		template = ${RUNK_TEST_TEMPLATES:-true}
+		template_dir = ${RUNK_TEST_TEMPLATE_DIR:-/dev/shm/runk-test-templates}
 	CONF
 	export RUNK_CONFIG=$RUNK_CONF
 }

@@ -20,5 +20,6 @@ extern const struct cli_command runk_cmd_update;
 extern const struct cli_command runk_cmd_spec;
 extern const struct cli_command runk_cmd_features;
 extern const struct cli_command runk_cmd_check;
+extern const struct cli_command runk_cmd_factory;
 
 #endif

@@ -20,6 +20,7 @@ static const struct cli_command *const commands[] = {
 	&runk_cmd_delete, &runk_cmd_run,   &runk_cmd_exec,     &runk_cmd_ps,
 	&runk_cmd_list,	  &runk_cmd_pause, &runk_cmd_resume,   &runk_cmd_events,
 	&runk_cmd_update, &runk_cmd_spec,  &runk_cmd_features, &runk_cmd_check,
+	&runk_cmd_factory,
 };
 
 static void print_version(void)

@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "factory.h"
 
 struct basic_mount {
 	const char *source, *target, *type;
@@ -140,7 +141,7 @@ int main(void)
 	cgroup_enable_controllers();
 	if (modules_load(AGENT_MODULES_ORDER, &err) < 0)
 		agent_fatal("loading kernel modules", err);
-	if (share_mount(&err) < 0)
+	if (factory_boot_share(&err) < 0)
 		agent_fatal("mounting the share", err);
 	agent.port_fd = port_open(&err);
 	if (agent.port_fd < 0)

@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "factory.h"
 #include "ocispec.h"
 
 typedef int (*request_fn)(struct agent *agent, yajl_val req, struct proto_json *reply,
@@ -270,6 +271,8 @@ static const struct {
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 	{"guest", op_guest},
+	{"mount-share", op_mount_share},
+	{"reseed", op_reseed},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,

@@ -28,6 +28,11 @@ src_librunk_librunk_a_SOURCES += \
 	src/librunk/hooks.c src/librunk/hooks.h \
 	src/librunk/console.c src/librunk/console.h \
 	src/librunk/exec.c src/librunk/exec.h
+# --- factory (VM templates) ---
+src_librunk_librunk_a_SOURCES += \
+	src/librunk/factory/factory.h src/librunk/factory/template.c \
+	src/librunk/factory/clone.c src/librunk/factory/housekeeping.c
+# --- end factory ---
 # --- cgroups (host cgroups: fs manager on libcgroup, systemd manager on sd-bus) ---
 src_librunk_librunk_a_SOURCES += \
 	src/librunk/cgroups/cgroup.h src/librunk/cgroups/cgroup.c \

@@ -50,6 +50,10 @@ static const struct conf_key conf_keys[] = {
 	KEY("runtime", "allowed_annotations", KEY_STRING, allowed_annotations),
 	KEY("agent", "timeout", KEY_UINT, agent_timeout_s),
 	KEY("agent", "debug_console", KEY_BOOL, debug_console),
+	KEY("factory", "template", KEY_BOOL, template_enabled),
+	KEY("factory", "template_dir", KEY_STRING, template_dir),
+	KEY("factory", "max_templates", KEY_UINT, max_templates),
+	KEY("factory", "template_ttl", KEY_UINT, template_ttl_s),
 };
 
 struct parse_ctx {
@@ -162,6 +166,10 @@ static void set_defaults(struct runk_conf *conf)
 	/* Generous: under TCG on a loaded 2-core host the generic kernel takes seconds. */
 	conf->boot_timeout_s = 60;
 	conf->agent_timeout_s = 60;
+	conf->template_enabled = true;
+	conf->template_dir = strdup("/run/runk/templates");
+	conf->max_templates = 4;
+	conf->template_ttl_s = 86400;
 }
 
 int runk_conf_load(const char *explicit_path, struct runk_conf *conf, runk_error_t *err)
@@ -217,5 +225,6 @@ void runk_conf_release(struct runk_conf *conf)
 	free(conf->log_level);
 	free(conf->allowed_annotations);
 	free(conf->source);
+	free(conf->template_dir);
 	memset(conf, 0, sizeof(*conf));
 }

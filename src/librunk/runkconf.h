@@ -29,6 +29,10 @@ struct runk_conf {
 				    */
 	unsigned int agent_timeout_s;
 	bool debug_console;
+	bool template_enabled;	     /* [factory] template: start VMs from templates */
+	char *template_dir;	     /* [factory] template_dir */
+	unsigned int max_templates;  /* [factory] max_templates: least recently used go first */
+	unsigned int template_ttl_s; /* [factory] template_ttl: unused this long, removed; 0 never */
 	char *source; /* the file it came from, or NULL for the defaults */
 };
 

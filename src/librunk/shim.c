@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "factory/factory.h"
 #include "log.h"
 #include "share.h"
 #include "shim-internal.h"
@@ -365,6 +366,9 @@ static int start_vm(struct shim *s, runk_error_t *err)
 		return runk_error_errno(err, errno, "guest kernel `%s`", cfg.kernel);
 	if (access(cfg.initrd, R_OK) < 0)
 		return runk_error_errno(err, errno, "guest initrd `%s`", cfg.initrd);
+	/* A clone of this VM's template when there is a good one; else a cold boot. */
+	if (factory_try_clone(s, &cfg) == 0)
+		return 0;
 	if (vm_start(&cfg, &s->vm, err) < 0)
 		return -1;
 	s->qemu_fd = (int)syscall(SYS_pidfd_open, vm_pid(s->vm), 0);

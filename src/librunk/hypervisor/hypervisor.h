@@ -55,6 +55,9 @@ struct vm_config {
 	unsigned int tcg_tb_mib;  /* TCG translation buffer; 0 = runk's default (VM_TCG_TB_MIB) */
 	enum vm_sandbox sandbox;
 	bool allow_spawn;     /* let QEMU fork/exec under -sandbox (migration to exec:) */
+	const char *mem_path; /* guest RAM in this file (memory-backend-file); NULL = anonymous */
+	bool mem_shared;      /* mem_path mapped shared (a template) or private, copy-on-write */
+	bool incoming;	      /* -incoming defer: wait for QMP migrate-incoming (a clone) */
 	int start_timeout_ms; /* launch → QMP ready; 0 = VM_START_TIMEOUT_MS */
 	bool debug;	      /* verbose guest kernel (no "quiet") */
 };

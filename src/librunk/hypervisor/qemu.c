@@ -165,7 +165,14 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
 	addf(&s, "-name");
 	addf(&s, "%s,debug-threads=on", name);
 	add(&s, "-M");
-	add(&s, "microvm,x-option-roms=off,pit=on,pic=on,rtc=on,isa-serial=on");
+	addf(&s, "microvm,x-option-roms=off,pit=on,pic=on,rtc=on,isa-serial=on%s",
+	     cfg->mem_path ? ",memory-backend=mem" : "");
+	if (cfg->mem_path) {
+		cleanup_free char *mem = opt_escape(cfg->mem_path);
+		add(&s, "-object");
+		addf(&s, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=%s",
+		     cfg->memory_mib, mem, cfg->mem_shared ? "on" : "off");
+	}
 	add(&s, "-accel");
 	if (accel == VM_ACCEL_KVM)
 		add(&s, "kvm");
@@ -228,6 +235,10 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
 	addf(&s, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
 	add(&s, "-mon");
 	add(&s, "chardev=qmp,mode=control");
+	if (cfg->incoming) {
+		add(&s, "-incoming");
+		add(&s, "defer");
+	}
 
 	*argv_out = s.v;
 	return 0;

@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# VM templates (src/librunk/factory/): clones instead of cold boots.
+# These tests use their own template dir (/dev/shm is tmpfs, and short enough
+# for the sockets of a template being built), removed at the end of the file.
+
+load helpers
+
+FACTORY_DIR=/dev/shm/runk-fac-bats
+
+setup_file() {
+	rm -rf "$FACTORY_DIR"
+}
+
+teardown_file() {
+	rm -rf "$FACTORY_DIR"
+}
+
+setup() {
+	require_vm
+	setup_runk
+	# The per-test conf points at the shared test templates: this file wants its own.
+	sed -i '/^\[factory\]/,$d' "$RUNK_CONF"
+	printf '[factory]\ntemplate = true\ntemplate_dir = %s\n' "$FACTORY_DIR" >>"$RUNK_CONF"
+	BUNDLE=$TEST_DIR/bundle
+}
+
+teardown() {
+	teardown_runk
+}
+
+# The template for the default size, built now (a no-op when it exists).
+template_ready() {
+	run runk factory init
+	assert_success
+	KEY=${output%% *}
+	[ -f "$FACTORY_DIR/$KEY/devstate" ]
+}
+
+# A private rootfs copy (the shared busybox rootfs is read-only).
+own_rootfs() {
+	local dir=$1
+	mkdir -p "$dir"
+	cp -a "$(busybox_rootfs)" "$dir/rootfs"
+	"$RUNK_BIN" spec -b "$dir"
+}
+
+@test "factory: runk run works cold, builds a template in the background, then clones" {
+	runk factory destroy
+	make_bundle "$BUNDLE" echo hello
+	run runk --debug --log "$TEST_DIR/cold.log" run --bundle "$BUNDLE" c1
+	assert_success
+	assert_output --partial hello
+	refute grep -q "cloned from template" "$TEST_DIR/cold.log"
+	# The builder finishes on its own.
+	for _ in $(seq 60); do
+		ls "$FACTORY_DIR"/*/devstate >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	ls "$FACTORY_DIR"/*/devstate
+	run runk --debug --log "$TEST_DIR/clone.log" run --bundle "$BUNDLE" c2
+	assert_success
+	assert_output --partial hello
+	grep -q "cloned from template" "$TEST_DIR/clone.log"
+}
+
+@test "factory: two clones read different random bytes and uuids" {
+	template_ready
+	make_bundle "$BUNDLE" sh -c 'head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n"; echo; cat /proc/sys/kernel/random/uuid'
+	run runk run --bundle "$BUNDLE" r1
+	assert_success
+	local a=$output
+	run runk run --bundle "$BUNDLE" r2
+	assert_success
+	local b=$output
+	[ "$(sed -n 1p <<<"$a")" != "$(sed -n 1p <<<"$b")" ]
+	[ "$(sed -n 2p <<<"$a")" != "$(sed -n 2p <<<"$b")" ]
+	[ "${#a}" -gt 60 ]
+}
+
+@test "factory: a clone's clock is within 1 s of the host's" {
+	template_ready
+	sleep 2 # the template's clock is now 2 s behind
+	make_bundle "$BUNDLE" date +%s
+	local before after
+	before=$(date +%s)
+	run runk --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" t1
+	after=$(date +%s)
+	assert_success
+	grep -q "cloned from template" "$TEST_DIR/log"
+	[ "$output" -ge $((before - 1)) ]
+	[ "$output" -le $((after + 1)) ]
+}
+
+@test "factory: each clone has its own share and hostname" {
+	template_ready
+	own_rootfs "$TEST_DIR/a"
+	own_rootfs "$TEST_DIR/b"
+	echo one >"$TEST_DIR/a/rootfs/marker"
+	echo two >"$TEST_DIR/b/rootfs/marker"
+	bundle_jq "$TEST_DIR/a" '.process.args = ["sh","-c","cat /marker; hostname"] | .process.terminal = false | .hostname = "clone-a"'
+	bundle_jq "$TEST_DIR/b" '.process.args = ["sh","-c","cat /marker; hostname"] | .process.terminal = false | .hostname = "clone-b"'
+	run runk run --bundle "$TEST_DIR/a" ra
+	assert_success
+	assert_output "one
+clone-a"
+	run runk run --bundle "$TEST_DIR/b" rb
+	assert_success
+	assert_output "two
+clone-b"
+}
+
+@test "factory: a truncated devstate falls back to a cold boot with a warning and is rebuilt" {
+	template_ready
+	local size
+	truncate -s 1000 "$FACTORY_DIR/$KEY/devstate"
+	make_bundle "$BUNDLE" echo still-works
+	run runk --log "$TEST_DIR/log" run --bundle "$BUNDLE" bad1
+	assert_success
+	assert_output --partial still-works
+	grep -q "booting it cold" "$TEST_DIR/log"
+	# Rebuilt in the background, whole.
+	for _ in $(seq 60); do
+		[ -f "$FACTORY_DIR/$KEY/devstate" ] && [ "$(stat -c %s "$FACTORY_DIR/$KEY/devstate")" -gt 1000 ] && break
+		sleep 0.5
+	done
+	size=$(stat -c %s "$FACTORY_DIR/$KEY/devstate")
+	[ "$size" -gt 1000 ]
+	run runk --debug --log "$TEST_DIR/log2" run --bundle "$BUNDLE" bad2
+	assert_success
+	grep -q "cloned from template" "$TEST_DIR/log2"
+}
+
+@test "factory: destroy removes every template" {
+	template_ready
+	run runk factory status
+	assert_success
+	assert_output --partial "$KEY"
+	run runk factory destroy
+	assert_success
+	[ ! -e "$FACTORY_DIR" ]
+	run runk factory status
+	refute_output --partial "$KEY"
+}
+
+@test "factory: another kernel path gives another key" {
+	template_ready
+	local first=$KEY
+	ln -s "$GUEST_KERNEL" "$TEST_DIR/vmlinux-link"
+	sed -i "s|^kernel = .*|kernel = $TEST_DIR/vmlinux-link|" "$RUNK_CONF"
+	run runk factory init
+	assert_success
+	[ "${output%% *}" != "$first" ]
+}
+
+@test "factory: template = false boots cold" {
+	template_ready
+	sed -i 's/^template = true/template = false/' "$RUNK_CONF"
+	make_bundle "$BUNDLE" echo cold
+	run runk --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" off1
+	assert_success
+	assert_output --partial cold
+	refute grep -q "cloned from template" "$TEST_DIR/log"
+}

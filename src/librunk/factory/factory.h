@@ -1,0 +1,86 @@
+/*
+ * VM templates (the "factory"): boot a VM once, save it with its RAM in a
+ * file, and start later VMs of the same shape from that file, mapped
+ * copy-on-write, instead of booting them.  The guest's side is in
+ * docs/protocol.md ("Templates").
+ *
+ *   <template_dir>/<key>/mem        the template's RAM (memory-backend-file)
+ *   <template_dir>/<key>/devstate   device state (migrate with x-ignore-shared)
+ *   <template_dir>/<key>/meta       what it is, for `runk factory status`
+ *   <template_dir>/<key>/used       its mtime: last clone (LRU, template_ttl)
+ *   <template_dir>/.build-<key>-*   a template being built (renamed into place)
+ *   <template_dir>/<key>.lock       flock: one builder per key
+ *   <template_dir>/<key>.failures   failed clones since the last good build
+ *
+ * The key hashes everything a clone must share with its template: the QEMU
+ * command line (with per-VM paths replaced), the identity (device, inode,
+ * size, mtime) of the QEMU binary, kernel and initrd, and FACTORY_FORMAT.
+ * A template is never changed in place; a bad one is removed and rebuilt.
+ */
+#ifndef RUNK_FACTORY_H
+#define RUNK_FACTORY_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "hypervisor/hypervisor.h"
+#include "runkconf.h"
+
+#define FACTORY_FORMAT	     1
+#define FACTORY_KEY_LEN	     32
+#define FACTORY_PARAM	     "runk.template=1"
+#define FACTORY_MAX_FAILURES 3
+
+struct shim;
+
+/*
+ * The shim's hook (start_vm): start the VM for cfg as a clone of its
+ * template.  0: s->vm, s->qemu_fd and s->agent are set up, the guest's clock,
+ * entropy and share are done and s->hello is set.  -1: nothing was left
+ * behind and the caller boots cold; a missing template is then built in the
+ * background and a bad one removed (and rebuilt).  Never an error.
+ */
+int factory_try_clone(struct shim *s, const struct vm_config *cfg);
+
+/* The template's own config for a VM config: runk.template=1, shared RAM at mem_path. */
+void factory_template_config(const struct vm_config *base, const char *params,
+			     struct vm_config *out);
+
+/* The template key of a VM config (the template's form of it). */
+int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], runk_error_t *err);
+
+/* Kernel parameters of a template: base's and runk.template=1.  Caller frees. */
+char *factory_params(const struct vm_config *base);
+
+/* Path of <template_dir>/<key>[/name].  Caller frees. */
+char *factory_path(const struct runk_conf *conf, const char *key, const char *name);
+
+/*
+ * Build the template for base now (the VM boots, is saved, quits).  0 also
+ * when it exists already or another process is building it (*built false).
+ */
+int factory_build(const struct vm_config *base, const struct runk_conf *conf, bool *built,
+		  runk_error_t *err);
+
+/* Fork a detached process that builds the template once the shim's container is created. */
+void factory_build_background(const struct vm_config *base, const struct runk_conf *conf,
+			      const char *state_dir);
+
+/* A clone of key failed: remove the template and count the failure. */
+void factory_template_bad(const struct runk_conf *conf, const char *key, const char *why);
+
+/* Remove templates unused for template_ttl, then the least recently used beyond max_templates. */
+void factory_evict(const struct runk_conf *conf);
+
+/* Remove every template, build and lock of template_dir, and the directory if empty. */
+int factory_destroy(const struct runk_conf *conf, runk_error_t *err);
+
+/* Print the templates (key, size, age, last use, RAM resident) to stdout. */
+int factory_status(const struct runk_conf *conf, runk_error_t *err);
+
+/* The VM config runk would use for a container of this size with no annotations. */
+int factory_default_config(const struct runk_conf *conf, unsigned int vcpus,
+			   unsigned int memory_mib, bool debug, struct vm_config *cfg,
+			   runk_error_t *err);
+
+#endif
