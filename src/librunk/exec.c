@@ -193,6 +193,13 @@ int container_exec(const struct runk_context *ctx, const struct exec_options *o,
 	}
 	if (o->tty && console < 0)
 		console_make_raw(STDIN_FILENO);
+	/*
+	 * A resize of the console's master sends SIGWINCH only to the terminal's
+	 * session: become it, as the detached exec-shim does.  (setsid fails for a
+	 * process group leader; then resizes after the first are not followed.)
+	 */
+	if (console >= 0 && setsid() >= 0)
+		ioctl(console, TIOCSCTTY, 0);
 	ret = wait_exit(conn, console >= 0 ? console : (o->tty ? STDIN_FILENO : -1), &code, &signo,
 			err);
 	console_restore();
