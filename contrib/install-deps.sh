@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build toolchain and libraries runk links.
 build="gcc make autoconf automake libtool pkg-config clang clang-format
 	libyajl-dev libseccomp-dev libcap-dev libsystemd-dev libcgroup-dev
-	libinih-dev libmicrohttpd-dev go-md2man"
+	libinih-dev libmicrohttpd-dev libmnl-dev go-md2man"
 # Tests and tools the test suite drives.
 tests="bats bats-assert bats-support jq busybox-static cpio kmod
 	util-linux procps iproute2 runc

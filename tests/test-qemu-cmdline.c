@@ -245,6 +245,45 @@ static void test_tsc(void)
 	ok(vm_host_tsc_khz(&khz, &err) == 0 && khz > 100000, "this host's TSC: %lu kHz", khz);
 }
 
+static void test_nics(void)
+{
+	cleanup_error runk_error_t err = NULL;
+	cleanup_strv char **argv = NULL;
+	struct vm_config cfg = base_config(VM_ACCEL_TCG);
+	struct vm_nic nics[] = {{.tap_fd = 7, .mac = "0a:58:0a:c8:00:02"},
+				{.tap_fd = 9, .mac = "AA:BB:CC:DD:EE:FF"}};
+	struct vm_nic bad[] = {{.tap_fd = 7, .mac = "0a:58:0a:c8:00"}};
+
+	ok(vm_build_argv(&cfg, &argv, &err) == 0 && find_opt(argv, "-netdev", "") == NULL,
+	   "no nics: no -netdev");
+	cleanup_strv_fn(&argv);
+	argv = NULL;
+	cfg.nics = nics;
+	cfg.n_nics = 2;
+	ok(vm_build_argv(&cfg, &argv, &err) == 0, "argv with two nics builds");
+	if (argv == NULL)
+		return;
+	is_str(find_opt(argv, "-netdev", "tap,id=net0"), "tap,id=net0,fd=7,vhost=off",
+	       "first tap by fd, no vhost");
+	is_str(find_opt(argv, "-netdev", "tap,id=net1"), "tap,id=net1,fd=9,vhost=off",
+	       "second tap");
+	is_str(find_opt(argv, "-device", "virtio-net-device,netdev=net0"),
+	       "virtio-net-device,netdev=net0,mac=0a:58:0a:c8:00:02", "virtio-net with the MAC");
+	is_str(find_opt(argv, "-device", "virtio-net-device,netdev=net1"),
+	       "virtio-net-device,netdev=net1,mac=AA:BB:CC:DD:EE:FF", "second virtio-net");
+	cleanup_strv_fn(&argv);
+	argv = NULL;
+	cfg.nics = bad;
+	cfg.n_nics = 1;
+	ok(vm_build_argv(&cfg, &argv, &err) < 0 && err && strstr(err->msg, "bad MAC"),
+	   "a malformed MAC is refused");
+	runk_error_free(&err);
+	nics[0].tap_fd = -1;
+	cfg.nics = nics;
+	ok(vm_build_argv(&cfg, &argv, &err) < 0 && err && strstr(err->msg, "no tap"),
+	   "a nic without a tap is refused");
+}
+
 int main(void)
 {
 	test_tcg();
@@ -253,5 +292,6 @@ int main(void)
 	test_bad_configs();
 	test_accel();
 	test_tsc();
+	test_nics();
 	return test_done();
 }

@@ -9,6 +9,7 @@ src_agent_runk_agent_SOURCES = \
 	src/agent/container.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
 	src/agent/proc.c src/agent/stdio.c src/agent/exec.c \
 	src/agent/cgroup.c src/agent/resources.c src/agent/guest-stats.c \
+	src/agent/network.c src/agent/network.h \
 	src/agent/factory.c src/agent/factory.h \
 	src/agent/caps.c src/agent/seccomp.c src/agent/mounts.c src/agent/devices.c \
 	src/agent/userns.c \

@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "cleanup.h"
 #include "factory.h"
+#include "network.h"
 #include "ocispec.h"
 
 typedef int (*request_fn)(struct agent *agent, yajl_val req, struct proto_json *reply,
@@ -270,8 +271,7 @@ static const struct {
 	{"start", op_start},   {"signal", op_signal},	{"exec", op_exec},
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
-	{"guest", op_guest},
-	{"mount-share", op_mount_share},
+	{"guest", op_guest},   {"network", op_network}, {"mount-share", op_mount_share},
 	{"reseed", op_reseed},
 };
 

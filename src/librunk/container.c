@@ -19,6 +19,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "network/network.h"
 #include "ocispec.h"
 #include "proto.h"
 #include "shim.h"
@@ -412,6 +413,7 @@ static int delete_half_created(const struct runk_context *ctx, const char *id, r
 		return runk_error(err, "container `%s` does not exist", id);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return runk_error(err, "container `%s` is being created", id);
+	network_delete_leftovers(id, dir);
 	if (remove_cgroups(dir, err) < 0)
 		return -1;
 	return state_dir_remove(dir, err);
@@ -478,6 +480,8 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		}
 	}
 	oci_config_free(config);
+	/* A shim killed by SIGKILL left its taps and tc filters in the namespace. */
+	network_delete_leftovers(id, dir);
 	if (remove_cgroups(dir, err) < 0) {
 		cleanup_free char *text = runk_error_text(*err);
 

@@ -56,9 +56,12 @@ struct shim_stream {
 
 #define SHIM_MAX_STREAMS 64
 
+struct shim_network;
+
 struct shim {
 	const struct shim_options *opts;
 	struct vm *vm;
+	struct shim_network *net; /* taps in the container's network namespace (shim-network.c) */
 	struct agent_conn agent;
 	int epoll_fd;
 	int qemu_fd; /* pidfd of QEMU */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "share.h"
 #include "shim-internal.h"
+#include "shim-network.h"
 #include "shimctl.h"
 #include "state.h"
 #include "util.h"
@@ -326,6 +327,8 @@ static int prepare_share(struct shim *s, runk_error_t *err)
 		return -1;
 	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
 		return -1;
+	if (shim_network_guest_config(&data, &len, err) < 0)
+		return -1;
 	return write_file_atomic(config, data, len, 0644, err);
 }
 
@@ -366,6 +369,8 @@ static int start_vm(struct shim *s, runk_error_t *err)
 		return runk_error_errno(err, errno, "guest kernel `%s`", cfg.kernel);
 	if (access(cfg.initrd, R_OK) < 0)
 		return runk_error_errno(err, errno, "guest initrd `%s`", cfg.initrd);
+	if (shim_network_prepare(s, &cfg, err) < 0)
+		return -1;
 	/* A clone of this VM's template when there is a good one; else a cold boot. */
 	if (factory_try_clone(s, &cfg) == 0)
 		return 0;
@@ -425,6 +430,8 @@ static int create_container(struct shim *s, runk_error_t *err)
 	proto_json_opt_int(reply, "pid", 1, INT_MAX, &guest_pid, NULL);
 	yajl_tree_free(reply);
 	log_debug("container %s created: guest pid %lld", s->opts->id, guest_pid);
+	if (shim_network_configure_guest(s, err) < 0)
+		return -1;
 	s->status = SHIM_CREATED;
 	if (s->streams[0].tty)
 		shim_stream_follow_size(s, 0);
@@ -564,6 +571,7 @@ void shim_main(const struct shim_options *opts)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	if (create_container(&s, &err) < 0 || setup_loop(&s, &err) < 0) {
+		shim_network_teardown(&s); /* before the report: runk kills us once it has it */
 		report(opts->sync_fd, err);
 		vm_destroy(s.vm);
 		_exit(1);
@@ -576,11 +584,13 @@ void shim_main(const struct shim_options *opts)
 		log_error("container %s: %s", opts->id, text);
 		end_execs(&s);
 		vm_destroy(s.vm);
+		shim_network_teardown(&s);
 		_exit(255);
 	}
 	close(s.control_fd);
 	end_execs(&s);
 	vm_destroy(s.vm);
+	shim_network_teardown(&s);
 	exit_like(s.exit_code, s.exit_signal);
 }
 

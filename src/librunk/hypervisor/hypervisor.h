@@ -37,6 +37,12 @@ enum vm_sandbox {
 	VM_SANDBOX_OFF,
 };
 
+/* A virtio-net device on an open tap (network/network.h makes them). */
+struct vm_nic {
+	int tap_fd;	 /* QEMU inherits it (fd=N, vhost=off) */
+	const char *mac; /* "aa:bb:cc:dd:ee:ff" */
+};
+
 struct vm_config {
 	const char *qemu_path;	   /* NULL = DEFAULT_QEMU_PATH */
 	const char *kernel;	   /* uncompressed vmlinux (PVH entry) */
@@ -60,6 +66,10 @@ struct vm_config {
 	bool incoming;	      /* -incoming defer: wait for QMP migrate-incoming (a clone) */
 	int start_timeout_ms; /* launch → QMP ready; 0 = VM_START_TIMEOUT_MS */
 	bool debug;	      /* verbose guest kernel (no "quiet") */
+
+	/* Network devices, in this order. */
+	const struct vm_nic *nics;
+	size_t n_nics;
 };
 
 /*
@@ -109,7 +119,7 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
 /*
  * Launch QEMU and return once QMP is ready.  If QEMU exits first, the error
  * carries the tail of its output.  QEMU's stdin is /dev/null; it inherits no
- * descriptors but 0-2, an empty signal mask and default signal dispositions.
+ * descriptors but 0-2 and the nics' taps, an empty signal mask and default signal dispositions.
  * QEMU gets SIGKILL when the *thread* that called vm_start exits
  * (PR_SET_PDEATHSIG): call it from a thread that lives as long as the VM.
  */

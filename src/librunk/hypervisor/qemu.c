@@ -103,8 +103,30 @@ static char *opt_escape(const char *value)
 	return out;
 }
 
+/* "aa:bb:cc:dd:ee:ff", lower or upper case hex. */
+static bool mac_valid(const char *mac)
+{
+	if (mac == NULL || strlen(mac) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		bool hex = (mac[i] >= '0' && mac[i] <= '9') || (mac[i] >= 'a' && mac[i] <= 'f') ||
+			   (mac[i] >= 'A' && mac[i] <= 'F');
+
+		if (i % 3 == 2 ? mac[i] != ':' : !hex)
+			return false;
+	}
+	return true;
+}
+
 static int check_config(const struct vm_config *cfg, runk_error_t *err)
 {
+	for (size_t i = 0; i < cfg->n_nics; i++) {
+		if (cfg->nics[i].tap_fd < 0)
+			return runk_error(err, "VM config: network device %zu has no tap", i);
+		if (!mac_valid(cfg->nics[i].mac))
+			return runk_error(err, "VM config: network device %zu: bad MAC `%s`", i,
+					  cfg->nics[i].mac ? cfg->nics[i].mac : "");
+	}
 	if (cfg->kernel == NULL)
 		return runk_error(err, "VM config: no kernel");
 	if (cfg->qmp_socket == NULL)
@@ -231,6 +253,14 @@ int vm_build_argv(const struct vm_config *cfg, char ***argv_out, runk_error_t *e
 		add(&s, "virtio-9p-device,fsdev=fs0,mount_tag=share");
 	}
 
+	/* No vhost-net on these hosts: QEMU moves the frames itself. */
+	for (size_t i = 0; i < cfg->n_nics; i++) {
+		add(&s, "-netdev");
+		addf(&s, "tap,id=net%zu,fd=%d,vhost=off", i, cfg->nics[i].tap_fd);
+		add(&s, "-device");
+		addf(&s, "virtio-net-device,netdev=net%zu,mac=%s", i, cfg->nics[i].mac);
+	}
+
 	add(&s, "-chardev");
 	addf(&s, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
 	add(&s, "-mon");
@@ -292,7 +322,8 @@ static int open_output(const struct vm_config *cfg, int *write_fd, int *read_fd,
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) exec_qemu(char **argv, pid_t parent, int out_fd, int errpipe)
+static void __attribute__((noreturn))
+exec_qemu(char **argv, const struct vm_config *cfg, pid_t parent, int out_fd, int errpipe)
 {
 	sigset_t none;
 	int devnull, e;
@@ -314,6 +345,10 @@ static void __attribute__((noreturn)) exec_qemu(char **argv, pid_t parent, int o
 			if (fd != errpipe)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
+	/* The taps are the exception: QEMU gets them by number (fd=N). */
+	for (size_t i = 0; i < cfg->n_nics; i++)
+		if (fcntl(cfg->nics[i].tap_fd, F_SETFD, 0) < 0)
+			goto fail;
 	execvp(argv[0], argv);
 fail:
 	e = errno;
@@ -323,7 +358,8 @@ fail:
 	_exit(127);
 }
 
-static int spawn(char **argv, int out_fd, pid_t *pid_out, runk_error_t *err)
+static int spawn(char **argv, const struct vm_config *cfg, int out_fd, pid_t *pid_out,
+		 runk_error_t *err)
 {
 	pid_t parent = getpid(), pid;
 	int pipefd[2];
@@ -341,7 +377,7 @@ static int spawn(char **argv, int out_fd, pid_t *pid_out, runk_error_t *err)
 		return runk_error_errno(err, saved, "fork");
 	}
 	if (pid == 0)
-		exec_qemu(argv, parent, out_fd, pipefd[1]);
+		exec_qemu(argv, cfg, parent, out_fd, pipefd[1]);
 	close(pipefd[1]);
 	do
 		n = read(pipefd[0], &child_errno, sizeof(child_errno));
@@ -514,7 +550,7 @@ static int vm_start_once(const struct vm_config *cfg, struct vm **vm_out, runk_e
 	if (unlink(cfg->qmp_socket) < 0 && errno != ENOENT)
 		return runk_error_errno(err, errno, "remove stale QMP socket `%s`",
 					cfg->qmp_socket);
-	if (spawn(argv, out_w, &vm->pid, err) < 0)
+	if (spawn(argv, cfg, out_w, &vm->pid, err) < 0)
 		return -1;
 	vm->pidfd = (int)syscall(SYS_pidfd_open, vm->pid, 0);
 	if (wait_for_qmp(vm, cfg, err) < 0)
