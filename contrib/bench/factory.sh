@@ -1,0 +1,128 @@
+#!/bin/bash
+# VM templates benchmark, one run on this machine, cold and clone interleaved
+# so the host's load hits both alike:
+#   N x `runk run true`: cold boot ([factory] template = false) vs a clone of
+#     the template (built first with `runk factory init`); runc for reference
+#   M idle containers (`sleep 1000`) started each way: the total PSS of their
+#     QEMUs and shims (smaps_rollup) and the MemAvailable drop
+# Prints min/median, the ratios cold/clone and runk/runc.
+#
+# Usage: contrib/bench/factory.sh [N] [M]   (defaults 7 and 10)
+# Environment: RUNK_BUILDDIR (default build/), RUNK_GUEST_KERNEL/_INITRD.
+set -euo pipefail
+
+N=${1:-7}
+M=${2:-10}
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${RUNK_BUILDDIR:-$SRCDIR/build}
+RUNK=$BUILD/src/runk
+KERNEL=${RUNK_GUEST_KERNEL:-$BUILD/guest/out/vmlinux}
+INITRD=${RUNK_GUEST_INITRD:-$BUILD/guest/out/initrd.cpio}
+WORK=$(mktemp -d /tmp/runk-fbench.XXXXXX)
+TEMPLATES=/dev/shm/runk-fbench-$$
+cleanup() {
+	for c in cold clone; do
+		for id in $(ls "$WORK/state-$c" 2>/dev/null); do
+			RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" delete --force "$id" >/dev/null 2>&1 || true
+		done
+	done
+	RUNK_CONFIG=$WORK/clone.conf "$RUNK" factory destroy >/dev/null 2>&1 || true
+	rm -rf "$WORK" "$TEMPLATES"
+}
+trap cleanup EXIT
+
+for c in cold clone; do
+	cat >"$WORK/$c.conf" <<-CONF
+		[hypervisor]
+		kernel = $KERNEL
+		initrd = $INITRD
+		[factory]
+		template = $([ $c = clone ] && echo true || echo false)
+		template_dir = $TEMPLATES
+	CONF
+done
+
+mkdir -p "$WORK/bundle/rootfs/bin"
+cp /bin/busybox "$WORK/bundle/rootfs/bin/busybox"
+for a in true sleep sh; do ln -s busybox "$WORK/bundle/rootfs/bin/$a"; done
+(cd "$WORK/bundle" && "$RUNK" spec)
+jq '.process.args = ["/bin/true"] | .process.terminal = false' "$WORK/bundle/config.json" >"$WORK/c" &&
+	mv "$WORK/c" "$WORK/bundle/config.json"
+mkdir -p "$WORK/idle"
+ln -s ../bundle/rootfs "$WORK/idle/rootfs"
+jq '.process.args = ["/bin/sleep","1000"]' "$WORK/bundle/config.json" >"$WORK/idle/config.json"
+
+echo "building the template..."
+RUNK_CONFIG=$WORK/clone.conf "$RUNK" factory init
+
+now_ns() { date +%s%N; }
+run_ms() { # conf bundle id [runtime]
+	local t0 t1
+	t0=$(now_ns)
+	RUNK_CONFIG=$WORK/$1.conf "$RUNK" --root "$WORK/state-$1" run --bundle "$2" "$3" >/dev/null
+	t1=$(now_ns)
+	echo $(((t1 - t0) / 1000000))
+}
+stats() { # numbers... -> "min median"
+	sort -n | awk '{a[NR]=$1} END {printf "%d %d", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+
+declare -a COLD CLONE RUNC
+have_runc=$(command -v runc || true)
+for i in $(seq "$N"); do
+	COLD+=("$(run_ms cold "$WORK/bundle" cold$i)")
+	CLONE+=("$(run_ms clone "$WORK/bundle" clone$i)")
+	if [ -n "$have_runc" ]; then
+		t0=$(now_ns)
+		runc --root "$WORK/runc" run --bundle "$WORK/bundle" runc$i >/dev/null
+		RUNC+=("$((($(now_ns) - t0) / 1000000))")
+	fi
+done
+read -r cold_min cold_med <<<"$(printf '%s\n' "${COLD[@]}" | stats)"
+read -r clone_min clone_med <<<"$(printf '%s\n' "${CLONE[@]}" | stats)"
+echo
+echo "runk run true, N=$N (ms)      min  median"
+printf "  cold boot                %6d %6d\n" "$cold_min" "$cold_med"
+printf "  from a template          %6d %6d\n" "$clone_min" "$clone_med"
+printf "  cold / template          %6s %6s\n" "$(echo "scale=2; $cold_min/$clone_min" | bc)" "$(echo "scale=2; $cold_med/$clone_med" | bc)"
+if [ -n "$have_runc" ]; then
+	read -r runc_min runc_med <<<"$(printf '%s\n' "${RUNC[@]}" | stats)"
+	printf "  runc                     %6d %6d\n" "$runc_min" "$runc_med"
+	printf "  cold / runc              %6s %6s\n" "$(echo "scale=1; $cold_min/$runc_min" | bc)" "$(echo "scale=1; $cold_med/$runc_med" | bc)"
+	printf "  template / runc          %6s %6s\n" "$(echo "scale=1; $clone_min/$runc_min" | bc)" "$(echo "scale=1; $clone_med/$runc_med" | bc)"
+fi
+
+mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+pss_of_state() { # state dir -> total PSS KiB of every shim and its QEMU
+	local total=0 pid q
+	for pid in $(jq -r .pid "$1"/*/state.json 2>/dev/null); do
+		for q in "$pid" $(pgrep -P "$pid"); do
+			total=$((total + $(awk '/^Pss:/ {print $2}' /proc/"$q"/smaps_rollup 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$total"
+}
+idle() { # conf -> "pss_kib avail_drop_kib"
+	local c=$1 before after i pss
+	sync
+	before=$(mem_available_kib)
+	for i in $(seq "$M"); do
+		RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" run --detach --bundle "$WORK/idle" idle-$c-$i >/dev/null
+	done
+	sleep 2
+	after=$(mem_available_kib)
+	pss=$(pss_of_state "$WORK/state-$c")
+	for i in $(seq "$M"); do
+		RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" delete --force idle-$c-$i >/dev/null 2>&1 || true
+	done
+	echo "$pss $((before - after))"
+}
+rm -rf "$WORK/state-cold" "$WORK/state-clone"
+read -r cold_pss cold_drop <<<"$(idle cold)"
+read -r clone_pss clone_drop <<<"$(idle clone)"
+echo
+echo "$M idle containers            total PSS   per VM   MemAvailable drop"
+printf "  cold boot                %7d MiB %5d MiB %7d MiB\n" $((cold_pss / 1024)) $((cold_pss / 1024 / M)) $((cold_drop / 1024))
+printf "  from a template          %7d MiB %5d MiB %7d MiB\n" $((clone_pss / 1024)) $((clone_pss / 1024 / M)) $((clone_drop / 1024))
+printf "  cold / template          %7s\n" "$(echo "scale=2; $cold_pss/$clone_pss" | bc)"
+echo "  (the template's RAM file, $(du -m "$TEMPLATES"/*/mem | awk '{print $1}' | head -1) MiB on tmpfs, exists once; PSS splits its mapped pages among the clones)"
