@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "cgroups/cgroup.h"
 #include "context.h"
 #include "ocispec.h"
 #include "util.h"
@@ -120,23 +121,14 @@ static int resources_from_flags(const struct cli_parsed *p, char **json, runk_er
 /* Check resources JSON with libocispec, so a bad field is named by its path. */
 static int validate_resources(const char *resources, runk_error_t *err)
 {
-	cleanup_free char *doc = NULL;
-	cleanup_free char *parse_error = NULL;
-	struct oci_config *config;
+	struct oci_config *config = cgroup_resources_parse(resources, err);
+	bool empty = config && (config->linux == NULL || config->linux->resources == NULL);
 
-	if (asprintf(&doc,
-		     "{\"ociVersion\":\"1.2.0\",\"process\":{\"cwd\":\"/\"},\"root\":{\"path\":"
-		     "\"rootfs\"},\"linux\":{\"resources\":%s}}",
-		     resources) < 0)
-		abort();
-	config = oci_config_parse_data(doc, strlen(doc), &parse_error);
-	if (config == NULL)
-		return runk_error(err, "invalid resources: %s", parse_error);
-	if (config->linux == NULL || config->linux->resources == NULL) {
-		oci_config_free(config);
-		return runk_error(err, "invalid resources: expected a JSON object");
-	}
 	oci_config_free(config);
+	if (config == NULL)
+		return -1;
+	if (empty)
+		return runk_error(err, "invalid resources: expected a JSON object");
 	return 0;
 }
 

@@ -90,6 +90,8 @@ int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, 
 int shim_agent_call(struct shim *s, const char *json, size_t len, yajl_val *reply,
 		    runk_error_t *err);
 int shim_epoll_add(struct shim *s, int fd, uint64_t data, runk_error_t *err);
+/* {"op":"settime"} with the host's clock now. */
+struct proto_json *shim_settime_request(void);
 int shim_signal_stream(struct shim *s, uint32_t stream, int signo, bool all, bool wait,
 		       runk_error_t *err);
 

@@ -285,17 +285,22 @@ int shim_epoll_add(struct shim *s, int fd, uint64_t data, runk_error_t *err)
 	return 0;
 }
 
-static int send_settime(struct shim *s, runk_error_t *err)
+struct proto_json *shim_settime_request(void)
 {
 	struct proto_json *json = proto_json_new();
 	struct timespec now;
 
-	/* The guest may start its clock at 1970 (microvm under TCG); give it ours. */
 	clock_gettime(CLOCK_REALTIME, &now);
 	proto_json_add_string(json, "op", "settime");
 	proto_json_add_int(json, "sec", now.tv_sec);
 	proto_json_add_int(json, "nsec", now.tv_nsec);
-	return shim_request_send(s, json, NULL, true, err);
+	return json;
+}
+
+static int send_settime(struct shim *s, runk_error_t *err)
+{
+	/* The guest may start its clock at 1970 (microvm under TCG); give it ours. */
+	return shim_request_send(s, shim_settime_request(), NULL, true, err);
 }
 
 /*

@@ -157,15 +157,8 @@ static int simple_op(struct shim *s, const char *op, runk_error_t *err)
 
 static int settime(struct shim *s, runk_error_t *err)
 {
-	struct proto_json *json = proto_json_new();
-	struct timespec now;
-
 	/* The clone's clock is the template's, minutes or days behind. */
-	clock_gettime(CLOCK_REALTIME, &now);
-	proto_json_add_string(json, "op", "settime");
-	proto_json_add_int(json, "sec", now.tv_sec);
-	proto_json_add_int(json, "nsec", now.tv_nsec);
-	if (clone_call(s, json, err) < 0)
+	if (clone_call(s, shim_settime_request(), err) < 0)
 		return runk_error_prefix(err, "settime");
 	return 0;
 }
