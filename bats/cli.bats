@@ -113,3 +113,15 @@ teardown() {
 	assert_failure
 	assert_output --partial 'container `no-such` does not exist'
 }
+
+@test "flags refused before runk.conf is read fail cleanly, naming the value" {
+	run runk kill some-id NOSUCHSIGNAL
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	assert_output --partial 'invalid signal `NOSUCHSIGNAL`'
+	run runk update --memory lots some-id
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	assert_output --partial 'invalid value `lots` for --memory'
+	run runk events --interval 5x some-id
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	assert_output --partial 'invalid --interval `5x`'
+}

@@ -17,7 +17,7 @@ static const struct cli_option create_options[] = {
 
 static int cmd_create(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	struct container_create_options o = {
 		.id = p->argv[0],
 		.bundle = cli_string(p, "bundle"),

@@ -12,7 +12,7 @@ static const struct cli_option delete_options[] = {
 
 static int cmd_delete(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 
 	if (runk_session_open(g, &session, err) < 0)
 		return -1;

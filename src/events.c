@@ -123,7 +123,7 @@ static void print_stats(const char *id, yajl_val r)
 
 static int cmd_events(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *interval = cli_string(p, "interval");
 	long long ms = 5000;
 	bool once = cli_bool(p, "stats");

@@ -174,7 +174,7 @@ static int process_from_flags(const struct runk_context *ctx, const struct cli_p
 
 static int cmd_exec(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *process_file = cli_string(p, "process");
 	cleanup_free char *json = NULL, *gen_error = NULL;
 	struct oci_process *proc = NULL;

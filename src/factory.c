@@ -55,7 +55,7 @@ static int factory_init(struct runk_session *session, struct cli_parsed *p, runk
 
 static int cmd_factory(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *action = p->argv[0];
 
 	if (runk_session_open(g, &session, err) < 0)

@@ -15,7 +15,7 @@ static const struct cli_option kill_options[] = {
 
 static int cmd_kill(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	int signo = SIGTERM;
 
 	if (p->argc > 1 && signal_parse(p->argv[1], &signo, err) < 0)

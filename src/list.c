@@ -128,7 +128,7 @@ static void print_json(const struct listed *items, size_t n)
 
 static int cmd_list(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *format = cli_string(p, "format");
 	struct listed *items = NULL;
 	size_t n = 0;

@@ -11,7 +11,7 @@
 
 static int cmd_ps(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *format = cli_string(p, "format");
 	bool json = format && strcmp(format, "json") == 0;
 	yajl_val reply = NULL, pids, cmds;

@@ -7,7 +7,7 @@
 
 static int cmd_resume(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 
 	if (runk_session_open(g, &session, err) < 0)
 		return -1;

@@ -64,7 +64,7 @@ static int exit_status_of(int wstatus)
 
 static int cmd_run(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *id = p->argv[0];
 	bool detach = cli_bool(p, "detach");
 	struct container_create_options o = {

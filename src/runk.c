@@ -16,11 +16,10 @@
 #define OCI_SPEC_VERSION "1.2.0"
 
 static const struct cli_command *const commands[] = {
-	&runk_cmd_create, &runk_cmd_start, &runk_cmd_state,    &runk_cmd_kill,
-	&runk_cmd_delete, &runk_cmd_run,   &runk_cmd_exec,     &runk_cmd_ps,
-	&runk_cmd_list,	  &runk_cmd_pause, &runk_cmd_resume,   &runk_cmd_events,
-	&runk_cmd_update, &runk_cmd_spec,  &runk_cmd_features, &runk_cmd_check,
-	&runk_cmd_factory,
+	&runk_cmd_create, &runk_cmd_start,   &runk_cmd_state,  &runk_cmd_kill, &runk_cmd_delete,
+	&runk_cmd_run,	  &runk_cmd_exec,    &runk_cmd_ps,     &runk_cmd_list, &runk_cmd_pause,
+	&runk_cmd_resume, &runk_cmd_events,  &runk_cmd_update, &runk_cmd_spec, &runk_cmd_features,
+	&runk_cmd_check,  &runk_cmd_factory,
 };
 
 static void print_version(void)

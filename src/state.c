@@ -10,7 +10,7 @@
 
 static int cmd_state(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	struct container_status cs __attribute__((cleanup(container_status_release))) = {0};
 	cleanup_free char *text = NULL;
 

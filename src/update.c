@@ -134,7 +134,7 @@ static int validate_resources(const char *resources, runk_error_t *err)
 
 static int cmd_update(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
-	cleanup_session struct runk_session session;
+	cleanup_session struct runk_session session = {0};
 	const char *file = cli_string(p, "resources");
 	cleanup_free char *resources = NULL;
 	bool any_flag = false;
