@@ -16,7 +16,8 @@
 #include "state.h"
 #include "util.h"
 
-#define STATE_MAX_SIZE (4 * 1024 * 1024)
+/* Above config.json's 16 MiB: state.json carries its annotations, and must stay readable. */
+#define STATE_MAX_SIZE (32 * 1024 * 1024)
 
 int state_dir_path(const char *root, const char *id, char **path, runk_error_t *err)
 {
