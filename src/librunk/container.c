@@ -18,6 +18,7 @@
 #include "console.h"
 #include "container.h"
 #include "hooks.h"
+#include "id.h"
 #include "log.h"
 #include "network/network.h"
 #include "ocispec.h"
@@ -82,6 +83,8 @@ static int bundle_load(const char *bundle, const struct runk_conf *conf, struct 
 		return runk_error(err, "invalid `%s`: root.path: missing", b->config_path);
 	if (b->config->process == NULL || b->config->process->args_len == 0)
 		return runk_error(err, "invalid `%s`: process.args: missing", b->config_path);
+	if (hooks_check_paths(b->config->hooks, b->config_path, err) < 0)
+		return -1;
 	if (b->config->root->path[0] == '/')
 		root = strdup(b->config->root->path);
 	else if (asprintf(&root, "%s/%s", b->bundle, b->config->root->path) < 0)
@@ -302,6 +305,9 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	cleanup_close int lock = -1;
 	pid_t pid = 0;
 
+	/* The id first: a bad id is named as such, not by what it would have made. */
+	if (runk_id_validate(o->id, err) < 0)
+		return -1;
 	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0 || plan_cgroups(ctx, o->id, &b, err) < 0)
 		return -1;
 	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)

@@ -100,3 +100,34 @@ int hooks_run(const char *kind, struct oci_hook **hooks, size_t n, const char *s
 	}
 	return 0;
 }
+
+static int check_kind(const char *kind, struct oci_hook **hooks, size_t n, const char *config_path,
+		      runk_error_t *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (hooks[i] == NULL || hooks[i]->path == NULL)
+			return runk_error(err, "invalid `%s`: hooks.%s[%zu].path: missing", config_path,
+					  kind, i);
+		if (hooks[i]->path[0] != '/')
+			return runk_error(err, "invalid `%s`: hooks.%s[%zu].path: `%s` is not absolute",
+					  config_path, kind, i, hooks[i]->path);
+	}
+	return 0;
+}
+
+int hooks_check_paths(const struct oci_hooks *hooks, const char *config_path, runk_error_t *err)
+{
+	if (hooks == NULL)
+		return 0;
+	if (check_kind("prestart", hooks->prestart, hooks->prestart_len, config_path, err) < 0 ||
+	    check_kind("createRuntime", hooks->create_runtime, hooks->create_runtime_len,
+		       config_path, err) < 0 ||
+	    check_kind("createContainer", hooks->create_container, hooks->create_container_len,
+		       config_path, err) < 0 ||
+	    check_kind("startContainer", hooks->start_container, hooks->start_container_len,
+		       config_path, err) < 0 ||
+	    check_kind("poststart", hooks->poststart, hooks->poststart_len, config_path, err) < 0 ||
+	    check_kind("poststop", hooks->poststop, hooks->poststop_len, config_path, err) < 0)
+		return -1;
+	return 0;
+}

@@ -15,4 +15,11 @@
 int hooks_run(const char *kind, struct oci_hook **hooks, size_t n, const char *state_json,
 	      runk_error_t *err);
 
+/*
+ * Every hook path must be absolute (runtime-spec: "path MUST be absolute"):
+ * a relative one would run whatever the caller's working directory holds.
+ * The error names the JSON path, e.g. hooks.prestart[0].path.
+ */
+int hooks_check_paths(const struct oci_hooks *hooks, const char *config_path, runk_error_t *err);
+
 #endif
