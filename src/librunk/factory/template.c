@@ -496,27 +496,40 @@ static void builder_detach(const char *state_dir)
 	}
 }
 
-/* Wait until the shim reports the container created (its control socket) or is gone. */
-static void builder_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
+/*
+ * Wait until the shim reports the container created (its control socket) or
+ * is gone.  True only if the container was created: a VM that did not come
+ * up (a broken initrd, a dying QEMU) is no template to build.
+ */
+static bool builder_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
 {
 	cleanup_free char *sock = NULL;
 	int pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
 	long long deadline = now_ms() + timeout_ms;
+	bool created = false;
 
 	if (asprintf(&sock, "%s/shim.sock", state_dir) < 0)
 		abort();
-	while (now_ms() < deadline && access(sock, F_OK) < 0) {
+	while (now_ms() < deadline) {
 		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 
+		/* Seen once is enough: a quick container's state may be gone soon after. */
+		if (access(sock, F_OK) == 0) {
+			created = true;
+			break;
+		}
 		if (pidfd < 0) {
 			sleep_ms(50);
 			continue;
 		}
-		if (poll(&pfd, 1, 50) > 0)
+		if (poll(&pfd, 1, 50) > 0) {
+			created = access(sock, F_OK) == 0;
 			break;
+		}
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	return created;
 }
 
 /* Where a builder's messages go when runk logs to stderr (a container's stdio). */
@@ -593,7 +606,11 @@ static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0) {
 		/* a builder at normal priority is still correct */
 	}
-	builder_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000);
+	if (!builder_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000)) {
+		log_debug("no VM template: the container that would have shown the VM works was "
+			  "not created");
+		_exit(0);
+	}
 	if (factory_build(base, conf, &built, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
