@@ -125,3 +125,10 @@ teardown() {
 	[ "$status" -eq 1 ] || fail "status $status: $output"
 	assert_output --partial 'invalid --interval `5x`'
 }
+
+@test "--preserve-fds N>0 is refused: a host fd cannot cross into the VM" {
+	run runk run --preserve-fds 2 some-id
+	assert_failure
+	assert_output --partial 'host file descriptors cannot be passed into the container'
+	[ ! -e "$ROOT/some-id" ]
+}

@@ -167,3 +167,20 @@ void cli_print_command_help(const struct cli_command *cmd)
 		printf("   %-30s %s\n", left, o->help);
 	}
 }
+
+int cli_check_preserve_fds(const struct cli_parsed *p, runk_error_t *err)
+{
+	const char *text = cli_string(p, "preserve-fds");
+	long long n = 0;
+
+	if (text == NULL)
+		return 0;
+	if (cli_parse_int("--preserve-fds", text, 0, 1024, &n, err) < 0)
+		return -1;
+	if (n > 0)
+		return runk_error(err,
+				  "--preserve-fds %lld: host file descriptors cannot be passed "
+				  "into the container's VM",
+				  n);
+	return 0;
+}

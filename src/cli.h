@@ -71,6 +71,12 @@ const char *const *cli_list(const struct cli_parsed *p, const char *name, size_t
 
 void cli_print_command_help(const struct cli_command *cmd);
 
+/*
+ * --preserve-fds N: 0 is fine; more is refused, naming why: a host file
+ * descriptor cannot cross into the container's VM.
+ */
+int cli_check_preserve_fds(const struct cli_parsed *p, runk_error_t *err);
+
 /* Parse a decimal integer flag value, naming the flag on error. */
 int cli_parse_int(const char *flag, const char *text, long long min, long long max, long long *out,
 		  runk_error_t *err);

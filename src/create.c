@@ -23,11 +23,12 @@ static int cmd_create(struct runk_globals *g, struct cli_parsed *p, runk_error_t
 		.bundle = cli_string(p, "bundle"),
 		.pid_file = cli_string(p, "pid-file"),
 		.console_socket = cli_string(p, "console-socket"),
+		.no_pivot = cli_bool(p, "no-pivot"),
 		.detach = true,
 	};
 	pid_t pid;
 
-	if (runk_session_open(g, &session, err) < 0)
+	if (cli_check_preserve_fds(p, err) < 0 || runk_session_open(g, &session, err) < 0)
 		return -1;
 	return container_create(&session.ctx, &o, &pid, err);
 }

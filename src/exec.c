@@ -186,7 +186,7 @@ static int cmd_exec(struct runk_globals *g, struct cli_parsed *p, runk_error_t *
 		.ignore_paused = cli_bool(p, "ignore-paused"),
 	};
 
-	if (runk_session_open(g, &session, err) < 0)
+	if (cli_check_preserve_fds(p, err) < 0 || runk_session_open(g, &session, err) < 0)
 		return -1;
 	if (process_file) {
 		cleanup_free char *parse_error = NULL;

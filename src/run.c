@@ -72,13 +72,14 @@ static int cmd_run(struct runk_globals *g, struct cli_parsed *p, runk_error_t *e
 		.bundle = cli_string(p, "bundle"),
 		.pid_file = cli_string(p, "pid-file"),
 		.console_socket = cli_string(p, "console-socket"),
+		.no_pivot = cli_bool(p, "no-pivot"),
 		.detach = detach,
 	};
 	cleanup_error runk_error_t cleanup_err = NULL;
 	int wstatus = 0;
 	pid_t pid;
 
-	if (runk_session_open(g, &session, err) < 0)
+	if (cli_check_preserve_fds(p, err) < 0 || runk_session_open(g, &session, err) < 0)
 		return -1;
 	if (container_create(&session.ctx, &o, &pid, err) < 0) {
 		console_restore();

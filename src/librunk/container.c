@@ -255,6 +255,7 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.memory_mib = b->size.memory_mib,
 			.kernel_params = b->size.kernel_params,
 			.terminal = terminal,
+			.no_pivot = o->no_pivot,
 			.console_fd = console,
 			.sync_fd = sync[1],
 			.cgroups = &b->cgroups,

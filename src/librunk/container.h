@@ -25,6 +25,7 @@ struct container_create_options {
 	const char *pid_file;
 	const char *console_socket;
 	bool detach; /* the shim leaves the caller's session (create, run -d) */
+	bool no_pivot;
 };
 
 /* Boot the VM and create the container; *shim_pid is the container's PID. */

@@ -430,6 +430,8 @@ static int create_container(struct shim *s, runk_error_t *err)
 		return runk_error_prefix(err, "set the guest clock");
 	json = shim_request_new(s, "create");
 	proto_json_add_int(json, "stream", SHIM_INIT_STREAM);
+	if (s->opts->no_pivot)
+		proto_json_add_bool(json, "no_pivot", true);
 	if (shim_request_send(s, json, &reply, true, err) < 0)
 		return runk_error_prefix(err, "create the container in the VM");
 	proto_json_opt_int(reply, "pid", 1, INT_MAX, &guest_pid, NULL);

@@ -25,6 +25,7 @@ struct shim_options {
 	unsigned int memory_mib;
 	const char *kernel_params;
 	bool terminal;	/* process.terminal: the init's stdio is a terminal */
+	bool no_pivot;	/* --no-pivot: the agent moves the root instead of pivot_root */
 	int console_fd; /* the slave of the --console-socket pty, or -1 */
 	int sync_fd;	/* reports "created" (or why not) to the runk process that forked us */
 	const struct cgroup_plan *cgroups;	     /* where the shim and QEMU go */
