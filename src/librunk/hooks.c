@@ -106,10 +106,11 @@ static int check_kind(const char *kind, struct oci_hook **hooks, size_t n, const
 {
 	for (size_t i = 0; i < n; i++) {
 		if (hooks[i] == NULL || hooks[i]->path == NULL)
-			return runk_error(err, "invalid `%s`: hooks.%s[%zu].path: missing", config_path,
-					  kind, i);
+			return runk_error(err, "invalid `%s`: hooks.%s[%zu].path: missing",
+					  config_path, kind, i);
 		if (hooks[i]->path[0] != '/')
-			return runk_error(err, "invalid `%s`: hooks.%s[%zu].path: `%s` is not absolute",
+			return runk_error(err,
+					  "invalid `%s`: hooks.%s[%zu].path: `%s` is not absolute",
 					  config_path, kind, i, hooks[i]->path);
 	}
 	return 0;

@@ -32,8 +32,8 @@ struct runk_conf {
 	bool template_enabled;	     /* [factory] template: start VMs from templates */
 	char *template_dir;	     /* [factory] template_dir */
 	unsigned int max_templates;  /* [factory] max_templates: least recently used go first */
-	unsigned int template_ttl_s; /* [factory] template_ttl: unused this long, removed; 0 never */
-	char *source; /* the file it came from, or NULL for the defaults */
+	unsigned int template_ttl_s; /* [factory] template_ttl: idle this long, removed (0 never) */
+	char *source;		     /* the file it came from, or NULL for the defaults */
 };
 
 int runk_conf_load(const char *explicit_path, struct runk_conf *conf, runk_error_t *err);
