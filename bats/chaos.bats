@@ -98,11 +98,9 @@ chaos_one() {
 	done
 }
 
-# Known bug: the shim outlives a create caller killed before it wrote state.json
-# (nothing records the shim's pid, and delete of the half-created dir races it).
+# The shim records its own pid first, so delete finds it even when the caller died before state.json.
 @test "kill -9 of the create caller at random moments: delete --force cleans up" {
 	require_vm
-	[ -n "${CHAOS_CALLER:-}" ] || skip "the shim outlives a killed create caller (issue 14); CHAOS_CALLER=1 runs it"
 	make_bundle "$BUNDLE" sleep 100000
 	local seed
 	for seed in $(seq 1 "${CHAOS_SEEDS:-24}"); do

@@ -408,6 +408,22 @@ int container_kill(const struct runk_context *ctx, const char *id, int signo, bo
 }
 
 /* A state directory without state.json is a create that died half-way, or one in progress. */
+/* The runk create that started this shim died before recording it: end the shim and its VM. */
+static void kill_orphaned_shim(const char *dir)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	unsigned long long start = 0;
+	int pid = 0;
+
+	if (asprintf(&path, "%s/%s", dir, SHIM_PID_FILE) < 0)
+		abort();
+	if (read_file(path, 64, &text, NULL, NULL) < 0 ||
+	    sscanf(text, "%d %llu", &pid, &start) != 2)
+		return;
+	if (pid > 0 && proc_is_same(pid, start))
+		kill_process_tree(pid, 5000);
+}
+
 static int delete_half_created(const struct runk_context *ctx, const char *id, runk_error_t *err)
 {
 	cleanup_free char *dir = NULL;
@@ -420,6 +436,7 @@ static int delete_half_created(const struct runk_context *ctx, const char *id, r
 		return runk_error(err, "container `%s` does not exist", id);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return runk_error(err, "container `%s` is being created", id);
+	kill_orphaned_shim(dir);
 	network_delete_leftovers(id, dir);
 	if (remove_cgroups(dir, err) < 0)
 		return -1;

@@ -558,6 +558,20 @@ static void end_execs(struct shim *s)
 			shim_stream_exited(s, i, 128 + SIGKILL, SIGKILL);
 }
 
+static void record_shim_pid(const char *state_dir)
+{
+	cleanup_free char *path = NULL;
+	char text[64];
+	uint64_t start = 0;
+	int len;
+
+	if (proc_start_time(getpid(), &start, NULL) < 0 ||
+	    asprintf(&path, "%s/%s", state_dir, SHIM_PID_FILE) < 0)
+		return;
+	len = snprintf(text, sizeof(text), "%d %llu", getpid(), (unsigned long long)start);
+	write_file_atomic(path, text, (size_t)len, 0600, NULL);
+}
+
 void shim_main(const struct shim_options *opts)
 {
 	struct shim s = {.opts = opts,
@@ -570,6 +584,8 @@ void shim_main(const struct shim_options *opts)
 	sigset_t set;
 
 	prctl(PR_SET_NAME, "runk-shim");
+	/* Before anything else: if runk create dies now, delete can still find and end us. */
+	record_shim_pid(opts->state_dir);
 	signal(SIGPIPE, SIG_IGN);
 	/* Block what we forward now, so nothing sent during boot kills the shim. */
 	sigemptyset(&set);

@@ -28,13 +28,14 @@ struct runk_state {
 };
 
 /* Paths inside a state directory. */
-#define STATE_FILE   "state.json"
-#define SHIM_SOCKET  "shim.sock"
-#define AGENT_SOCKET "agent.sock"
-#define QMP_SOCKET   "qmp.sock"
-#define SHARE_DIR    "share"
-#define QEMU_LOG     "qemu.log"
-#define CONSOLE_LOG  "console.log"
+#define STATE_FILE    "state.json"
+#define SHIM_SOCKET   "shim.sock"
+#define AGENT_SOCKET  "agent.sock"
+#define QMP_SOCKET    "qmp.sock"
+#define SHARE_DIR     "share"
+#define QEMU_LOG      "qemu.log"
+#define CONSOLE_LOG   "console.log"
+#define SHIM_PID_FILE "shim.pid" /* "PID START_TIME", written by the shim as it starts */
 
 /* <root>/<id>, after validating id.  Caller frees. */
 int state_dir_path(const char *root, const char *id, char **path, runk_error_t *err);
