@@ -336,6 +336,8 @@ static OCI_TYPE(config_type, struct oci_config, config_fields);
 
 OCI_DEFINE_DOCUMENT(config, "config.json", config_type)
 OCI_DEFINE_DOCUMENT(process, "process.json", process_type)
+/* linux.resources alone: what `runk update --resources` and the agent's update carry. */
+OCI_DEFINE_DOCUMENT(linux_resources, "resources", resources_type)
 
 /* The generic map code sees these through struct oci_object_map. */
 _Static_assert(offsetof(struct oci_linux_rdma_map, values) ==

@@ -503,7 +503,8 @@ struct oci_features {
 };
 
 /*
- * For each document DOC in config, process, state, features:
+ * For each document DOC in config, process, linux_resources (linux.resources
+ * on its own), state, features:
  *
  *   struct oci_DOC *oci_DOC_parse_data(const char *json, size_t len, char **err);
  *   struct oci_DOC *oci_DOC_parse_file(const char *path, char **err);
@@ -525,6 +526,13 @@ struct oci_process *oci_process_parse_file(const char *path, char **err);
 char *oci_process_generate(const struct oci_process *process, char **err);
 char *oci_process_generate_pretty(const struct oci_process *process, char **err);
 void oci_process_free(struct oci_process *process);
+
+struct oci_linux_resources *oci_linux_resources_parse_data(const char *json, size_t len,
+							   char **err);
+struct oci_linux_resources *oci_linux_resources_parse_file(const char *path, char **err);
+char *oci_linux_resources_generate(const struct oci_linux_resources *resources, char **err);
+char *oci_linux_resources_generate_pretty(const struct oci_linux_resources *resources, char **err);
+void oci_linux_resources_free(struct oci_linux_resources *resources);
 
 struct oci_state *oci_state_parse_data(const char *json, size_t len, char **err);
 struct oci_state *oci_state_parse_file(const char *path, char **err);

@@ -121,14 +121,11 @@ static int resources_from_flags(const struct cli_parsed *p, char **json, runk_er
 /* Check resources JSON with libocispec, so a bad field is named by its path. */
 static int validate_resources(const char *resources, runk_error_t *err)
 {
-	struct oci_config *config = cgroup_resources_parse(resources, err);
-	bool empty = config && (config->linux == NULL || config->linux->resources == NULL);
+	struct oci_linux_resources *parsed = cgroup_resources_parse(resources, err);
 
-	oci_config_free(config);
-	if (config == NULL)
+	if (parsed == NULL)
 		return -1;
-	if (empty)
-		return runk_error(err, "invalid resources: expected a JSON object");
+	oci_linux_resources_free(parsed);
 	return 0;
 }
 

@@ -16,7 +16,7 @@
 static char *convert(const char *json, long long current_limit)
 {
 	runk_error_t err = NULL;
-	struct oci_config *cfg = resources_parse(json, strlen(json), &err);
+	struct oci_linux_resources *cfg = resources_parse(json, strlen(json), &err);
 	struct cgroup_setting *list;
 	size_t count, len = 1;
 	char *out;
@@ -25,9 +25,9 @@ static char *convert(const char *json, long long current_limit)
 		runk_error_free(&err);
 		return NULL;
 	}
-	if (resources_to_cgroup2(cfg->linux->resources, current_limit, &list, &count, &err) < 0) {
+	if (resources_to_cgroup2(cfg, current_limit, &list, &count, &err) < 0) {
 		runk_error_free(&err);
-		oci_config_free(cfg);
+		oci_linux_resources_free(cfg);
 		return NULL;
 	}
 	for (size_t i = 0; i < count; i++)
@@ -40,7 +40,7 @@ static char *convert(const char *json, long long current_limit)
 		strcat(out, ";");
 	}
 	cgroup_settings_free(list, count);
-	oci_config_free(cfg);
+	oci_linux_resources_free(cfg);
 	return out;
 }
 

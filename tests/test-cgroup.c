@@ -167,12 +167,11 @@ static void test_v1_settings(void)
 {
 	struct cgroup_settings s __attribute__((cleanup(cgroup_settings_release))) = {0};
 	cleanup_error runk_error_t err = NULL;
-	struct oci_config *config = cgroup_resources_parse(resources_json, &err);
-	struct oci_linux_resources *res = config ? config->linux->resources : NULL;
+	struct oci_linux_resources *res = cgroup_resources_parse(resources_json, &err);
 	size_t period = 0, quota = 0;
 
-	ok(config != NULL, "resources parse");
-	if (config == NULL)
+	ok(res != NULL, "resources parse");
+	if (res == NULL)
 		return;
 	/* v1 has no unified keys: refused, as runc does. */
 	ok(cgroup_settings_from_resources(res, false, VM_LIMIT, &s, &err) < 0,
@@ -200,7 +199,7 @@ static void test_v1_settings(void)
 	is_str(find(&s, "blkio.weight"), "500", "v1 blkio.weight");
 	is_str(find(&s, "blkio.throttle.read_bps_device"), "8:0 1048576", "v1 throttle");
 	is_str(find(&s, "hugetlb.2MB.limit_in_bytes"), "0", "v1 hugetlb");
-	oci_config_free(config);
+	oci_linux_resources_free(res);
 }
 
 /* A temp dir with the files a cgroup2 cgroup has (empty), written as runk would. */
@@ -213,7 +212,7 @@ static void test_v2_dir(void)
 	};
 	struct cgroup_settings s __attribute__((cleanup(cgroup_settings_release))) = {0};
 	cleanup_error runk_error_t err = NULL;
-	struct oci_config *config = cgroup_resources_parse(resources_json, &err);
+	struct oci_linux_resources *config = cgroup_resources_parse(resources_json, &err);
 	char dir[] = "/tmp/runk-test-cgroup2.XXXXXX";
 	static const char *const expected[][2] = {
 		{"cpu.weight", "39"},
@@ -240,8 +239,7 @@ static void test_v2_dir(void)
 			abort();
 		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
 	}
-	ok(cgroup_settings_from_resources(config->linux->resources, true, VM_LIMIT, &s, &err) == 0,
-	   "v2 settings");
+	ok(cgroup_settings_from_resources(config, true, VM_LIMIT, &s, &err) == 0, "v2 settings");
 	ok(cgroup_settings_write_dir(&s, dir, &err) == 0, "v2 settings written to %s", dir);
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
 		cleanup_free char *path = NULL, *text = NULL;
@@ -271,7 +269,7 @@ static void test_v2_dir(void)
 		unlink(path);
 	}
 	rmdir(dir);
-	oci_config_free(config);
+	oci_linux_resources_free(config);
 }
 
 static void test_v2_edge_cases(void)
@@ -293,24 +291,22 @@ static void test_v2_edge_cases(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cgroup_settings s __attribute__((cleanup(cgroup_settings_release))) = {0};
-		struct oci_config *config = cgroup_resources_parse(cases[i].json, NULL);
+		struct oci_linux_resources *config = cgroup_resources_parse(cases[i].json, NULL);
 
-		ok(config && cgroup_settings_from_resources(config->linux->resources, true, 0, &s,
-							    NULL) == 0,
+		ok(config && cgroup_settings_from_resources(config, true, 0, &s, NULL) == 0,
 		   "v2 %s", cases[i].json);
 		is_str(find(&s, cases[i].file), cases[i].value, "v2 %s: %s", cases[i].json,
 		       cases[i].file);
-		oci_config_free(config);
+		oci_linux_resources_free(config);
 	}
 	{
-		struct oci_config *config =
+		struct oci_linux_resources *config =
 			cgroup_resources_parse("{\"memory\":{\"swap\":1000}}", NULL);
 		struct cgroup_settings s = {0};
 
-		ok(config && cgroup_settings_from_resources(config->linux->resources, true, 0, &s,
-							    NULL) < 0,
+		ok(config && cgroup_settings_from_resources(config, true, 0, &s, NULL) < 0,
 		   "a swap limit without a memory limit is refused");
-		oci_config_free(config);
+		oci_linux_resources_free(config);
 	}
 }
 

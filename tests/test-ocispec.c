@@ -578,6 +578,30 @@ static void test_process_document(void)
 	free(err);
 }
 
+/* linux.resources on its own, as `runk update --resources` and the agent read it. */
+static void test_resources_document(void)
+{
+	static const char json[] = "{\"memory\":{\"limit\":134217728},"
+				   "\"cpu\":{\"quota\":50000,\"period\":100000}}";
+	char *err = NULL;
+	struct oci_linux_resources *r = oci_linux_resources_parse_data(json, strlen(json), &err);
+
+	is_str(err, NULL, "resources document parses");
+	ok(r && r->memory && r->memory->limit == 134217728 && r->cpu && r->cpu->quota == 50000 &&
+		   r->cpu->period == 100000,
+	   "resources document fields");
+	oci_linux_resources_free(r);
+	r = oci_linux_resources_parse_data("{\"cpu\":{\"quota\":\"x\"}}",
+					   strlen("{\"cpu\":{\"quota\":\"x\"}}"), &err);
+	ok(r == NULL && err && strstr(err, "cpu.quota") != NULL,
+	   "resources document error names the path: %s", err ? err : "(none)");
+	free(err);
+	err = NULL;
+	r = oci_linux_resources_parse_data("[]", 2, &err);
+	ok(r == NULL && err != NULL, "resources document must be an object");
+	free(err);
+}
+
 static void test_files(void)
 {
 	char *err = NULL;
@@ -767,6 +791,7 @@ int main(void)
 	test_numbers();
 	test_lenient();
 	test_process_document();
+	test_resources_document();
 	test_files();
 	test_state();
 	test_features();

@@ -230,7 +230,7 @@ long long cpu_shares_to_weight(long long shares);
 int memory_swap_to_v2(long long swap, long long limit, long long *out, runk_error_t *err);
 /* Parse a JSON linux.resources object with libocispec (caller frees with oci_config_free). */
 struct oci_config;
-struct oci_config *resources_parse(const char *json, size_t len, runk_error_t *err);
+struct oci_linux_resources *resources_parse(const char *json, size_t len, runk_error_t *err);
 
 /* exec.c */
 int exec_process(struct agent *agent, struct container *c, uint32_t stream,

@@ -209,14 +209,15 @@ static int op_stats(struct agent *agent, yajl_val req, struct proto_json *reply,
 	return cgroup_stats(c->cgroup, reply, err);
 }
 
-static void oci_config_freep(struct oci_config **cfg)
+static void oci_linux_resources_freep(struct oci_linux_resources **resources)
 {
-	oci_config_free(*cfg);
+	oci_linux_resources_free(*resources);
 }
 
 static int op_update(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
-	__attribute__((cleanup(oci_config_freep))) struct oci_config *cfg = NULL;
+	__attribute__((cleanup(oci_linux_resources_freep))) struct oci_linux_resources *parsed =
+		NULL;
 	cleanup_free char *resources = NULL;
 	struct container *c;
 	size_t len;
@@ -224,10 +225,10 @@ static int op_update(struct agent *agent, yajl_val req, struct proto_json *reply
 	if (get_container(agent, req, &c, err) < 0 ||
 	    get_object_text(req, "resources", &resources, &len, err) < 0)
 		return -1;
-	cfg = resources_parse(resources, len, err);
-	if (cfg == NULL)
+	parsed = resources_parse(resources, len, err);
+	if (parsed == NULL)
 		return -1;
-	return cgroup_apply(c->cgroup, cfg->linux->resources, err);
+	return cgroup_apply(c->cgroup, parsed, err);
 }
 
 static int op_delete(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)

@@ -177,27 +177,15 @@ void cgroup_settings_free(struct cgroup_setting *s, size_t count)
 	free(s);
 }
 
-struct oci_config *resources_parse(const char *json, size_t len, runk_error_t *err)
+struct oci_linux_resources *resources_parse(const char *json, size_t len, runk_error_t *err)
 {
-	static const char head[] = "{\"ociVersion\":\"1.2.0\",\"process\":{\"cwd\":\"/\"},"
-				   "\"root\":{\"path\":\"x\"},\"linux\":{\"resources\":";
-	char *text, *parse_err = NULL;
-	struct oci_config *cfg;
-	size_t n = sizeof(head) - 1;
+	char *parse_err = NULL;
+	struct oci_linux_resources *resources;
 
-	/* libocispec parses whole documents only: wrap the object in the smallest config. */
-	text = malloc(n + len + 3);
-	if (text == NULL)
-		abort();
-	memcpy(text, head, n);
-	memcpy(text + n, json, len);
-	memcpy(text + n + len, "}}", 3);
-	cfg = oci_config_parse_data(text, n + len + 2, &parse_err);
-	free(text);
-	if (cfg == NULL) {
+	resources = oci_linux_resources_parse_data(json, len, &parse_err);
+	if (resources == NULL) {
 		runk_error(err, "resources: %s", parse_err ? parse_err : "parse error");
 		free(parse_err);
-		return NULL;
 	}
-	return cfg;
+	return resources;
 }

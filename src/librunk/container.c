@@ -553,7 +553,7 @@ static int update_cgroups(const struct runk_context *ctx, const char *id, const 
 {
 	struct cgroup_plan plan __attribute__((cleanup(cgroup_plan_release))) = {0};
 	cleanup_free char *dir = NULL;
-	struct oci_config *config;
+	struct oci_linux_resources *parsed;
 	bool found;
 	int ret;
 
@@ -562,11 +562,11 @@ static int update_cgroups(const struct runk_context *ctx, const char *id, const 
 		return -1;
 	if (!found)
 		return 0;
-	config = cgroup_resources_parse(resources, err);
-	if (config == NULL)
+	parsed = cgroup_resources_parse(resources, err);
+	if (parsed == NULL)
 		return -1;
-	ret = cgroup_update(&plan, config->linux ? config->linux->resources : NULL, err);
-	oci_config_free(config);
+	ret = cgroup_update(&plan, parsed, err);
+	oci_linux_resources_free(parsed);
 	return ret < 0 ? runk_error_prefix(err, "update the host cgroups of `%s`", id) : 0;
 }
 

@@ -154,7 +154,7 @@ void cgroup_settings_release(struct cgroup_settings *s);
 int cgroup_settings_write_dir(const struct cgroup_settings *s, const char *dir, runk_error_t *err);
 
 /* linux.resources from a JSON object's text (runk update's), checked by libocispec. */
-struct oci_config *cgroup_resources_parse(const char *json, runk_error_t *err);
+struct oci_linux_resources *cgroup_resources_parse(const char *json, runk_error_t *err);
 
 enum cgroup_mode cgroup_detect_mode(void);
 

@@ -249,19 +249,13 @@ int cgroup_settings_write_dir(const struct cgroup_settings *s, const char *dir, 
 	return 0;
 }
 
-struct oci_config *cgroup_resources_parse(const char *json, runk_error_t *err)
+struct oci_linux_resources *cgroup_resources_parse(const char *json, runk_error_t *err)
 {
-	cleanup_free char *doc = NULL;
 	cleanup_free char *parse_error = NULL;
-	struct oci_config *config;
+	struct oci_linux_resources *resources;
 
-	if (asprintf(&doc,
-		     "{\"ociVersion\":\"1.2.0\",\"process\":{\"cwd\":\"/\"},\"root\":{\"path\":"
-		     "\"rootfs\"},\"linux\":{\"resources\":%s}}",
-		     json) < 0)
-		abort();
-	config = oci_config_parse_data(doc, strlen(doc), &parse_error);
-	if (config == NULL)
+	resources = oci_linux_resources_parse_data(json, strlen(json), &parse_error);
+	if (resources == NULL)
 		runk_error(err, "invalid resources: %s", parse_error ? parse_error : "");
-	return config;
+	return resources;
 }
