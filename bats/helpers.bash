@@ -238,3 +238,30 @@ shared_container_teardown() {
 	[ -n "${SHARED_DIR:-}" ] || return 0
 	TEST_DIR=$SHARED_DIR ROOT=$SHARED_ROOT teardown_runk
 }
+
+# shared_container_setup_if_vm ID ARGS...: shared_container_setup where a VM can
+# boot at all (otherwise each test's require_shared skips with the reason).
+shared_container_setup_if_vm() {
+	[ -x /usr/bin/qemu-system-x86_64 ] && [ -f "$GUEST_KERNEL" ] && [ -f "$GUEST_INITRD" ] ||
+		return 0
+	shared_container_setup "$@"
+}
+
+# In a test that uses the shared container: skip without a VM, fail when the
+# shared container is not running.
+require_shared() {
+	require_vm
+	[ -n "${SHARED_DIR:-}" ] || fail "the shared container was not created"
+	[ "$(shared_runk state "$SHARED_ID" | jq -r .status)" = running ] ||
+		fail "the shared container is not running: $(shared_runk state "$SHARED_ID" 2>&1)"
+}
+
+# In teardown, instead of teardown_runk: a failed pause test must not leave the
+# shared container frozen for the next test.
+teardown_runk_and_resume_shared() {
+	if [ -n "${SHARED_DIR:-}" ] &&
+		[ "$(shared_runk state "$SHARED_ID" 2>/dev/null | jq -r .status)" = paused ]; then
+		shared_runk resume "$SHARED_ID" || true
+	fi
+	teardown_runk
+}

@@ -7,9 +7,7 @@ load helpers
 setup_file() {
 	# ps, events, update and pause/resume only observe or adjust a running
 	# container: one shared VM serves them (see shared_container_setup).
-	if [ -x /usr/bin/qemu-system-x86_64 ] && [ -f "$GUEST_KERNEL" ] && [ -f "$GUEST_INITRD" ]; then
-		shared_container_setup shared sh -c 'sleep 100000 & echo ready; while :; do sleep 1; done'
-	fi
+	shared_container_setup_if_vm shared sh -c 'sleep 100000 & echo ready; while :; do sleep 1; done'
 }
 
 teardown_file() {
@@ -22,19 +20,7 @@ setup() {
 }
 
 teardown() {
-	# A failed pause test must not leave the shared container frozen for the next.
-	if [ -n "${SHARED_DIR:-}" ] &&
-		[ "$(shared_runk state shared 2>/dev/null | jq -r .status)" = paused ]; then
-		shared_runk resume shared || true
-	fi
-	teardown_runk
-}
-
-require_shared() {
-	require_vm
-	[ -n "${SHARED_DIR:-}" ] || fail "the shared container was not created"
-	[ "$(shared_runk state shared | jq -r .status)" = running ] ||
-		fail "the shared container is not running: $(shared_runk state shared 2>&1)"
+	teardown_runk_and_resume_shared
 }
 
 # create ID [FLAGS...]: runk create of $BUNDLE with its stdio in files (never a
