@@ -4,8 +4,8 @@
 # A private podman config, storage and image: see engines.bash.  The private
 # containers.conf says netns = "none", so these tests ask for their network.
 #
-# podman's bridge network (CNI here: podman 4.3 picks it while netavark is not
-# installed) changes the host: the cni-podman0 bridge, CNI-* iptables chains,
+# podman's bridge network, through CNI (set in the private containers.conf,
+# whether netavark is installed or not), changes the host: the cni-podman0 bridge, CNI-* iptables chains,
 # CNI's state in /var/lib/cni (host-local's IP reservations, results) and
 # net.ipv4.ip_forward.  setup_file notes what was there and teardown_file
 # removes only what was not.
@@ -23,7 +23,8 @@ setup_file() {
 	command -v podman >/dev/null || return 0
 	network_state_save
 	engine_setup
-	podman_setup
+	podman_setup || return 0
+	sed -i '/^\[network\]/a network_backend = "cni"' "$CONTAINERS_CONF"
 }
 
 teardown_file() {
@@ -34,7 +35,10 @@ teardown_file() {
 setup() {
 	require_vm
 	require_engine podman conmon iptables-save
+	[ -x /usr/lib/cni/bridge ] || skip "no CNI plugins (containernetworking-plugins)"
 	[ -n "${PODMAN_DRIVER:-}" ] || fail "podman set-up failed (see setup_file)"
+	[ "$(podman info --format '{{.Host.NetworkBackend}}')" = cni ] ||
+		fail "podman's network backend: $(podman info --format '{{.Host.NetworkBackend}}')"
 	BG_PIDS=()
 }
 
