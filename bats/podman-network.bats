@@ -1,12 +1,13 @@
 #!/usr/bin/env bats
 # podman's networks with runk: the default bridge network and a port mapping
-# reach a server in the VM; --network none and --network host.
-# A private podman config, storage and image: see engines.bash.  The private
-# containers.conf says netns = "none", so these tests ask for their network.
+# reach a server in the VM, through CNI and through netavark; --network none
+# and --network host.  A private podman config, storage and image: see
+# engines.bash.  The private containers.conf says netns = "none", so these
+# tests ask for their network, and each sets network_backend in it.
 #
-# podman's bridge network, through CNI (set in the private containers.conf,
-# whether netavark is installed or not), changes the host: the cni-podman0 bridge, CNI-* iptables chains,
-# CNI's state in /var/lib/cni (host-local's IP reservations, results) and
+# A bridge network changes the host: a bridge (cni-podman0, podman0), the
+# backend's iptables chains (CNI-*, NETAVARK*), CNI's state in /var/lib/cni,
+# netavark's IP allocations in /run/containers/networks/ipam.db and
 # net.ipv4.ip_forward.  setup_file notes what was there and teardown_file
 # removes only what was not.
 
@@ -14,10 +15,11 @@ load helpers
 load engines
 
 PORT=18080
-# podman's default network, the name of its bridge and its gateway.
-BRIDGE=cni-podman0
+# The gateway of podman's default network (10.88.0.0/16) on the host.
 GATEWAY=10.88.0.1
+BRIDGES="cni-podman0 podman0"
 CNI_STATE=/var/lib/cni
+NETAVARK_IPAM=/run/containers/networks/ipam.db
 
 setup_file() {
 	command -v podman >/dev/null || return 0
@@ -35,10 +37,7 @@ teardown_file() {
 setup() {
 	require_vm
 	require_engine podman conmon iptables-save
-	[ -x /usr/lib/cni/bridge ] || skip "no CNI plugins (containernetworking-plugins)"
 	[ -n "${PODMAN_DRIVER:-}" ] || fail "podman set-up failed (see setup_file)"
-	[ "$(podman info --format '{{.Host.NetworkBackend}}')" = cni ] ||
-		fail "podman's network backend: $(podman info --format '{{.Host.NetworkBackend}}')"
 	BG_PIDS=()
 }
 
@@ -48,35 +47,61 @@ teardown() {
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	podman rm -af -t 0 >/dev/null 2>&1 || true
+	remove_new_bridges
+}
+
+# use_backend cni|netavark: podman's network backend from now on (skips if
+# it is not installed).
+use_backend() {
+	case $1 in
+	cni) [ -x /usr/lib/cni/bridge ] || skip "no CNI plugins (containernetworking-plugins)" ;;
+	netavark) [ -x /usr/lib/podman/netavark ] || skip "netavark is not installed" ;;
+	esac
+	sed -i "s/^network_backend = .*/network_backend = \"$1\"/" "$CONTAINERS_CONF"
+	[ "$(podman info --format '{{.Host.NetworkBackend}}')" = "$1" ] ||
+		fail "podman's network backend: $(podman info --format '{{.Host.NetworkBackend}}')"
 }
 
 # ---- the host's network state around the file ----
 
-# CNI's chains in iptables TABLE.
-cni_chains() {
-	iptables-save -t "$1" 2>/dev/null | sed -n 's/^:\(CNI-[^ ]*\) .*/\1/p' | sort
+# The network backends' chains in iptables TABLE.
+backend_chains() {
+	iptables-save -t "$1" 2>/dev/null | sed -n -E 's/^:((CNI-|NETAVARK)[^ ]*) .*/\1/p' | sort
 }
 
 network_state_save() {
-	local table
+	local table bridge
 	SAVED=$(mktemp -d /tmp/runk-netstate.XXXXXX)
 	for table in filter nat; do
-		cni_chains "$table" >"$SAVED/chains-$table"
+		backend_chains "$table" >"$SAVED/chains-$table"
 	done
 	sysctl -n net.ipv4.ip_forward >"$SAVED/ip_forward"
-	[ -e "/sys/class/net/$BRIDGE" ] && touch "$SAVED/bridge"
+	for bridge in $BRIDGES; do
+		[ -e "/sys/class/net/$bridge" ] && touch "$SAVED/bridge-$bridge"
+	done
 	[ -e "$CNI_STATE/networks/podman" ] && touch "$SAVED/ipam"
 	[ -e "$CNI_STATE" ] && touch "$SAVED/cni"
+	[ -e "$NETAVARK_IPAM" ] && touch "$SAVED/netavark-ipam"
 	export SAVED
 }
 
-# Undo what CNI left behind that was not there before: the jumps into its new
-# chains, then the chains; the bridge, the IP reservations and ip_forward.
+# The bridges that were not there before.  Also after each test: CNI leaves
+# cni-podman0 up with podman's subnet, which would take netavark's routes.
+remove_new_bridges() {
+	local bridge
+	[ -n "${SAVED:-}" ] || return 0
+	for bridge in $BRIDGES; do
+		[ -e "$SAVED/bridge-$bridge" ] || ip link del "$bridge" 2>/dev/null || true
+	done
+}
+
+# Undo what the backends left behind that was not there before: the jumps into
+# their new chains, then the chains; the bridges, CNI's state and ip_forward.
 network_state_restore() {
 	local table chain new rule
 	[ -n "${SAVED:-}" ] || return 0
 	for table in filter nat; do
-		new=$(comm -13 "$SAVED/chains-$table" <(cni_chains "$table"))
+		new=$(comm -13 "$SAVED/chains-$table" <(backend_chains "$table"))
 		[ -n "$new" ] || continue
 		for chain in $new; do
 			iptables-save -t "$table" | grep -E -- "^-A .* -j $chain( |\$)" |
@@ -91,7 +116,8 @@ network_state_restore() {
 			iptables -t "$table" -X "$chain" || true
 		done
 	done
-	[ -e "$SAVED/bridge" ] || ip link del "$BRIDGE" 2>/dev/null || true
+	remove_new_bridges
+	[ -e "$SAVED/netavark-ipam" ] || rm -f "$NETAVARK_IPAM"
 	[ -e "$SAVED/ipam" ] || rm -rf "$CNI_STATE/networks/podman"
 	[ -e "$SAVED/cni" ] || rm -rf "$CNI_STATE"
 	sysctl -qw net.ipv4.ip_forward="$(cat "$SAVED/ip_forward")"
@@ -100,8 +126,11 @@ network_state_restore() {
 
 # ---- tests ----
 
-@test "podman bridge network: -p $PORT:8080 reaches busybox httpd in the VM, both ways" {
+# bridge_network_test BACKEND: podman's default network through BACKEND,
+# -p PORT:8080 to busybox httpd in the VM, the VM to the host.
+bridge_network_test() {
 	local cid ip netns i
+	use_backend "$1"
 	cid=$(timeout -k 10 300 podman --runtime runk run -d --network bridge -p "$PORT:8080" \
 		"$ENGINE_IMAGE" sh -c 'mkdir /www && echo hello-from-vm >/www/index.html &&
 			exec httpd -f -p 8080 -h /www')
@@ -145,6 +174,14 @@ network_state_restore() {
 	[ ! -e "$netns" ] || fail "podman's network namespace $netns is still there"
 	run timeout -k 5 10 curl -s -m 3 "http://127.0.0.1:$PORT/"
 	assert_failure
+}
+
+@test "podman bridge network (CNI): -p $PORT:8080 reaches busybox httpd in the VM, both ways" {
+	bridge_network_test cni
+}
+
+@test "podman bridge network (netavark): -p $PORT:8080 reaches busybox httpd in the VM, both ways" {
+	bridge_network_test netavark
 }
 
 @test "podman --network none: loopback only" {

@@ -18,7 +18,7 @@ build="gcc make autoconf automake libtool pkg-config clang clang-format
 tests="bats bats-assert bats-support jq busybox-static cpio kmod
 	util-linux procps iproute2 runc
 	podman conmon containerd crun python3 bsdutils coreutils
-	curl prometheus containernetworking-plugins iptables"
+	curl prometheus containernetworking-plugins netavark iptables"
 # Runtime: the VMM.
 runtime="qemu-system-x86"
 # runk's guest kernel (guest/kernel-runk.sh): the source and what `make vmlinux`
