@@ -50,7 +50,12 @@ add_ipv6() {
 	ip -n "$NS" addr add fd00:7::2/64 dev eth0 nodad
 	ip -n "$NS" -6 route add default via fd00:7::1
 	ip -n "$NS" -6 route add fd00:99::/64 via fd00:7::1
+	# A link-local gateway, as router advertisements give.
+	ip -n "$NS" -6 route add fd00:98::/64 via fe80::1 dev eth0
 	ip -n "$PEER" addr add fd00:7::1/64 dev veth-p nodad
+	# Off the link: reached through the default route only.
+	ip -n "$PEER" link set lo up
+	ip -n "$PEER" addr add fd00:42::1/128 dev lo
 }
 
 # A second veth pair: eth1 in NS (10.200.8.2/24, fd00:8::2/64, its own MAC),
@@ -174,7 +179,11 @@ container_sends() {
 	run runk exec c1 ip -6 route
 	assert_output --partial 'default via fd00:7::1 dev eth0'
 	assert_output --partial 'fd00:99::/64 via fd00:7::1 dev eth0'
+	assert_output --partial 'fd00:98::/64 via fe80::1 dev eth0'
 	run runk exec c1 ping6 -c1 -W10 fd00:7::1
+	assert_success
+	assert_output --partial '1 packets received'
+	run runk exec c1 ping6 -c1 -W10 fd00:42::1
 	assert_success
 	assert_output --partial '1 packets received'
 
