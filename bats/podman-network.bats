@@ -5,10 +5,10 @@
 # engines.bash.  The private containers.conf says netns = "none", so these
 # tests ask for their network, and each sets network_backend in it.
 #
-# A bridge network changes the host: a bridge (cni-podman0, podman0), the
-# backend's iptables chains (CNI-*, NETAVARK*), CNI's state in /var/lib/cni,
-# netavark's IP allocations in /run/containers/networks/ipam.db and
-# net.ipv4.ip_forward.  setup_file notes what was there and teardown_file
+# A bridge network changes the host: a bridge (cni-podman0, podman0, podman1),
+# the backend's iptables and ip6tables chains (CNI-*, NETAVARK*), CNI's state
+# in /var/lib/cni, netavark's IP allocations in
+# /run/containers/networks/ipam.db and the forwarding sysctls.  setup_file notes what was there and teardown_file
 # removes only what was not.
 
 load helpers
@@ -17,7 +17,9 @@ load engines
 PORT=18080
 # The gateway of podman's default network (10.88.0.0/16) on the host.
 GATEWAY=10.88.0.1
-BRIDGES="cni-podman0 podman0"
+BRIDGES="cni-podman0 podman0 podman1"
+# The dual-stack network of the IPv6 test.
+NET6=runk-test-ds
 CNI_STATE=/var/lib/cni
 NETAVARK_IPAM=/run/containers/networks/ipam.db
 
@@ -47,6 +49,7 @@ teardown() {
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	podman rm -af -t 0 >/dev/null 2>&1 || true
+	podman network rm -f "$NET6" >/dev/null 2>&1 || true
 	remove_new_bridges
 }
 
@@ -64,18 +67,24 @@ use_backend() {
 
 # ---- the host's network state around the file ----
 
-# The network backends' chains in iptables TABLE.
+# backend_chains iptables|ip6tables TABLE: the network backends' chains.
 backend_chains() {
-	iptables-save -t "$1" 2>/dev/null | sed -n -E 's/^:((CNI-|NETAVARK)[^ ]*) .*/\1/p' | sort
+	"$1-save" -t "$2" 2>/dev/null | sed -n -E 's/^:((CNI-|NETAVARK)[^ ]*) .*/\1/p' | sort
 }
 
+FORWARDING="net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv6.conf.default.forwarding"
+
 network_state_save() {
-	local table bridge
+	local ipt table bridge key
 	SAVED=$(mktemp -d /tmp/runk-netstate.XXXXXX)
-	for table in filter nat; do
-		backend_chains "$table" >"$SAVED/chains-$table"
+	for ipt in iptables ip6tables; do
+		for table in filter nat; do
+			backend_chains "$ipt" "$table" >"$SAVED/chains-$ipt-$table"
+		done
 	done
-	sysctl -n net.ipv4.ip_forward >"$SAVED/ip_forward"
+	for key in $FORWARDING; do
+		sysctl -n "$key" >"$SAVED/$key"
+	done
 	for bridge in $BRIDGES; do
 		[ -e "/sys/class/net/$bridge" ] && touch "$SAVED/bridge-$bridge"
 	done
@@ -96,31 +105,35 @@ remove_new_bridges() {
 }
 
 # Undo what the backends left behind that was not there before: the jumps into
-# their new chains, then the chains; the bridges, CNI's state and ip_forward.
+# their new chains, then the chains; the bridges, CNI's state and forwarding.
 network_state_restore() {
-	local table chain new rule
+	local ipt table chain new rule key
 	[ -n "${SAVED:-}" ] || return 0
-	for table in filter nat; do
-		new=$(comm -13 "$SAVED/chains-$table" <(backend_chains "$table"))
-		[ -n "$new" ] || continue
-		for chain in $new; do
-			iptables-save -t "$table" | grep -E -- "^-A .* -j $chain( |\$)" |
-				while read -r rule; do
-					eval "iptables -t $table -D ${rule#-A }" || true
-				done
-		done
-		for chain in $new; do
-			iptables -t "$table" -F "$chain" || true
-		done
-		for chain in $new; do
-			iptables -t "$table" -X "$chain" || true
+	for ipt in iptables ip6tables; do
+		for table in filter nat; do
+			new=$(comm -13 "$SAVED/chains-$ipt-$table" <(backend_chains "$ipt" "$table"))
+			[ -n "$new" ] || continue
+			for chain in $new; do
+				"$ipt-save" -t "$table" | grep -E -- "^-A .* -j $chain( |\$)" |
+					while read -r rule; do
+						eval "$ipt -t $table -D ${rule#-A }" || true
+					done
+			done
+			for chain in $new; do
+				"$ipt" -t "$table" -F "$chain" || true
+			done
+			for chain in $new; do
+				"$ipt" -t "$table" -X "$chain" || true
+			done
 		done
 	done
 	remove_new_bridges
 	[ -e "$SAVED/netavark-ipam" ] || rm -f "$NETAVARK_IPAM"
 	[ -e "$SAVED/ipam" ] || rm -rf "$CNI_STATE/networks/podman"
 	[ -e "$SAVED/cni" ] || rm -rf "$CNI_STATE"
-	sysctl -qw net.ipv4.ip_forward="$(cat "$SAVED/ip_forward")"
+	for key in $FORWARDING; do
+		sysctl -qw "$key=$(cat "$SAVED/$key")"
+	done
 	rm -rf "$SAVED"
 }
 
@@ -182,6 +195,37 @@ bridge_network_test() {
 
 @test "podman bridge network (netavark): -p $PORT:8080 reaches busybox httpd in the VM, both ways" {
 	bridge_network_test netavark
+}
+
+@test "podman dual-stack network (netavark): the IPv6 address and route in the VM, reached over IPv6" {
+	local cid ip6 i
+	use_backend netavark
+	run podman network create --ipv6 --subnet 10.89.77.0/24 --subnet fd00:77::/64 "$NET6"
+	assert_success
+	cid=$(timeout -k 10 300 podman --runtime runk run -d --network "$NET6" "$ENGINE_IMAGE" \
+		sh -c 'mkdir /www && echo hello-over-v6 >/www/index.html && exec httpd -f -p 8080 -h /www')
+	[ -n "$cid" ]
+	ip6=$(podman inspect --format "{{(index .NetworkSettings.Networks \"$NET6\").GlobalIPv6Address}}" "$cid")
+	[[ "$ip6" == fd00:77:* ]] || fail "podman inspect: IPv6 address '$ip6'"
+
+	run timeout -k 10 120 podman exec "$cid" sh -c 'ip -o -6 addr show dev eth0 scope global; ip -6 route'
+	assert_success
+	assert_output --partial "inet6 $ip6/64"
+	assert_output --partial 'default via fd00:77::1 dev eth0'
+
+	# host -> container over IPv6, through netavark's bridge.
+	for i in $(seq 100); do
+		run timeout -k 5 10 curl -g -s -m 5 "http://[$ip6]:8080/"
+		[ "$output" = hello-over-v6 ] && break
+		sleep 0.2
+	done
+	[ "$output" = hello-over-v6 ] || fail "curl [$ip6]:8080: status $status, '$output'"
+
+	run timeout -k 10 120 podman rm -f -t 0 "$cid"
+	assert_success
+	assert_engine_nothing_left "$cid" "/run/runk/$cid"
+	run podman network rm "$NET6"
+	assert_success
 }
 
 @test "podman --network none: loopback only" {
