@@ -22,12 +22,14 @@ tests="bats bats-assert bats-support jq busybox-static cpio kmod
 	python3-grpcio python3-protobuf protobuf-compiler"
 # Runtime: the VMM.
 runtime="qemu-system-x86"
+# podman's bridge networks, through both backends (bats/podman-network.bats).
+network="containernetworking-plugins netavark iptables"
 # runk's guest kernel (guest/kernel-runk.sh): the source and what `make vmlinux`
 # runs (bc for timeconst.h, bison/flex for Kconfig, libelf for objtool).
 kernel="linux-source-6.1 bc bison flex libelf-dev xz-utils"
 
 missing=""
-for pkg in $build $tests $runtime $kernel; do
+for pkg in $build $tests $runtime $network $kernel; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $pkg"
 	fi

@@ -10,6 +10,11 @@ check_PROGRAMS += tests/test-sizing
 TESTS += tests/test-sizing
 tests_test_sizing_SOURCES = tests/test-sizing.c tests/testlib.h
 tests_test_sizing_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
+
+check_PROGRAMS += tests/test-network
+TESTS += tests/test-network
+tests_test_network_SOURCES = tests/test-network.c tests/testlib.h
+tests_test_network_LDADD = src/librunk/librunk.a libocispec/libocispec.a $(YAJL_LIBS) $(MNL_LIBS)
 # --- end librunk ---
 
 # --- proto (host <-> guest frames) ---

@@ -201,7 +201,13 @@ static int ifindex_by_mac(const unsigned char mac[6])
 	return found;
 }
 
-static int link_to_netns(int nl, int ifindex, int ns_fd)
+/*
+ * Move the interface into ns_fd's namespace, named `name` there (NULL: the
+ * same name).  A name of our own when it is renamed later: the guest kernel's
+ * names (eth0, eth1, ...) need not match the engine's, and renaming one to
+ * the engine's name must not find that name taken by another.
+ */
+static int link_to_netns(int nl, int ifindex, int ns_fd, const char *name)
 {
 	struct nl_req r;
 	struct ifinfomsg *ifi = req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
@@ -209,6 +215,8 @@ static int link_to_netns(int nl, int ifindex, int ns_fd)
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	req_u32(&r, IFLA_NET_NS_FD, (uint32_t)ns_fd);
+	if (name)
+		req_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
 	return nl_call(nl, &r);
 }
 
@@ -412,11 +420,14 @@ static int configure_all(struct iface *ifaces, size_t n, pid_t init, runk_error_
 		return runk_error_errno(err, errno, "open the network namespaces");
 	for (size_t k = 0; k < n; k++) {
 		int ifindex = ifindex_by_mac(ifaces[k].mac), ret;
+		char moving[IF_NAMESIZE];
 
 		if (ifindex <= 0)
 			return runk_error(err, "the VM has no interface with MAC %s",
 					  ifaces[k].mac_text);
-		ret = link_to_netns(host_nl, ifindex, ns);
+		/* k < MAX_IFACES: the cast only tells the compiler the name fits. */
+		snprintf(moving, sizeof(moving), "runk-mv%u", (unsigned char)k);
+		ret = link_to_netns(host_nl, ifindex, ns, ifaces[k].name ? moving : NULL);
 		if (ret < 0)
 			return runk_error_errno(err, -ret, "move %s into the container",
 						ifaces[k].mac_text);
