@@ -97,6 +97,7 @@ create_fault() {
 	RUNK_FAULT=mid-start runk create --bundle "$BUNDLE" "$ID" </dev/null >"$TEST_DIR/create.out" 2>&1 ||
 		fail "create: $(cat "$TEST_DIR/create.out")"
 	must_fail_with_error runk start "$ID"
+	wait_for_status "$ID" stopped # the shim died: its container with it
 	after_fault
 }
 
@@ -108,6 +109,7 @@ create_fault() {
 	runk start "$ID"
 	# Not KILL: runk kill falls back to killing the VM itself when the shim fails a SIGKILL.
 	must_fail_with_error runk kill "$ID" TERM
+	wait_for_status "$ID" stopped
 	after_fault
 }
 

@@ -485,6 +485,8 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		return -1;
 	if (asprintf(&state_path, "%s/%s", dir, STATE_FILE) < 0)
 		abort();
+	/* What a create or delete killed half-way left under a temp name goes too. */
+	state_dir_sweep(ctx->root);
 	/* Everything below holds the lock, to the removal of the directory. */
 	lock = lock_container(dir, id, err);
 	if (lock < 0)

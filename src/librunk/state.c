@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -30,15 +29,44 @@ int state_dir_path(const char *root, const char *id, char **path, runk_error_t *
 	return 0;
 }
 
-/* Names in the root that are not containers: ids cannot start with a dot. */
+/*
+ * Names in the root that are not containers (ids cannot start with a dot):
+ * <prefix><id>-<pid>-<start time>-<suffix>, naming the runk that made it.
+ */
 #define NEW_PREFIX  ".new-"
 #define GONE_PREFIX ".gone-"
 
-/* How old an unlocked temp directory must be before it counts as left by a dead runk. */
-#define TEMP_DIR_GRACE_S 10
+static char *temp_name(const char *root, const char *prefix, const char *id, const char *suffix)
+{
+	uint64_t start = 0;
+	char *name;
 
-/* A create or delete that died left a temp directory: remove it once nobody holds its lock. */
-static void sweep_temp_dirs(const char *root)
+	proc_start_time(getpid(), &start, NULL);
+	/* At most 64 bytes of the id (for people): a name is at most 255 bytes. */
+	if (asprintf(&name, "%s/%s%.64s-%d-%llu-%s", root, prefix, id, getpid(),
+		     (unsigned long long)start, suffix) < 0)
+		abort();
+	return name;
+}
+
+/* The runk that made a temp directory still runs: its directory is not debris. */
+static bool temp_owner_alive(const char *name)
+{
+	cleanup_free char *copy = strdup(name);
+	char *dash[3];
+
+	if (copy == NULL)
+		abort();
+	for (int i = 0; i < 3; i++) {
+		dash[i] = strrchr(copy, '-');
+		if (dash[i] == NULL)
+			return false;
+		*dash[i] = '\0';
+	}
+	return proc_is_same((pid_t)strtol(dash[2] + 1, NULL, 10), strtoull(dash[1] + 1, NULL, 10));
+}
+
+void state_dir_sweep(const char *root)
 {
 	cleanup_dir DIR *d = opendir(root);
 	struct dirent *de;
@@ -46,17 +74,15 @@ static void sweep_temp_dirs(const char *root)
 	while (d && (de = readdir(d)) != NULL) {
 		cleanup_free char *path = NULL;
 		cleanup_close int fd = -1;
-		struct stat st;
 
-		if (strncmp(de->d_name, NEW_PREFIX, strlen(NEW_PREFIX)) != 0 &&
-		    strncmp(de->d_name, GONE_PREFIX, strlen(GONE_PREFIX)) != 0)
+		if ((strncmp(de->d_name, NEW_PREFIX, strlen(NEW_PREFIX)) != 0 &&
+		     strncmp(de->d_name, GONE_PREFIX, strlen(GONE_PREFIX)) != 0) ||
+		    temp_owner_alive(de->d_name))
 			continue;
 		if (asprintf(&path, "%s/%s", root, de->d_name) < 0)
 			abort();
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		/* A create takes its lock just after mkdtemp: a young directory is left alone. */
-		if (fd >= 0 && fstat(fd, &st) == 0 && time(NULL) - st.st_ctime > TEMP_DIR_GRACE_S &&
-		    flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 			remove_tree(path, NULL);
 	}
 }
@@ -74,9 +100,8 @@ int state_dir_begin(const char *root, const char *id, char **tmp, runk_error_t *
 	/* Fail early and cheaply; the rename in state_dir_commit is what decides. */
 	if (access(final, F_OK) == 0)
 		return runk_error(err, "container `%s` already exists", id);
-	sweep_temp_dirs(root);
-	if (asprintf(&dir, "%s/" NEW_PREFIX "%s-XXXXXX", root, id) < 0)
-		abort();
+	state_dir_sweep(root);
+	dir = temp_name(root, NEW_PREFIX, id, "XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return runk_error_errno(err, errno, "create a state directory in `%s`", root);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -116,12 +141,16 @@ int state_dir_commit(const char *root, const char *id, const char *tmp, char **p
 int state_dir_remove(const char *dir, runk_error_t *err)
 {
 	cleanup_free char *gone = NULL;
-	const char *slash = strrchr(dir, '/');
+	cleanup_free char *root = strdup(dir);
+	char *slash = root ? strrchr(root, '/') : NULL;
 
-	/* Renamed away first, the directory vanishes at once for list and state. */
-	if (slash && asprintf(&gone, "%.*s/" GONE_PREFIX "%s-%d", (int)(slash - dir), dir,
-			      slash + 1, getpid()) < 0)
+	if (root == NULL)
 		abort();
+	/* Renamed away first, the directory vanishes at once for list and state. */
+	if (slash) {
+		*slash = '\0';
+		gone = temp_name(root, GONE_PREFIX, slash + 1, "0");
+	}
 	if (gone && rename(dir, gone) == 0)
 		return remove_tree(gone, err);
 	return remove_tree(dir, err);

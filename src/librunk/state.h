@@ -51,6 +51,9 @@ int state_dir_begin(const char *root, const char *id, char **tmp, runk_error_t *
 int state_dir_commit(const char *root, const char *id, const char *tmp, char **path,
 		     runk_error_t *err);
 
+/* Remove temp directories in root left by a create or delete that died. */
+void state_dir_sweep(const char *root);
+
 /* Remove the whole state directory (renamed away first); hold its lock. */
 int state_dir_remove(const char *dir, runk_error_t *err);
 
