@@ -9,7 +9,6 @@
 #include "proto.h"
 #include "shimctl.h"
 #include "status.h"
-#include "util.h"
 
 #define OCI_VERSION "1.2.0"
 
@@ -36,11 +35,6 @@ int container_status_load(const struct runk_context *ctx, const char *id,
 		cleanup_free char *text = runk_error_text(shim_err);
 
 		log_debug("status of %s from its shim: %s", id, text);
-		/* A dead shim its parent has not reaped yet answers nothing: it is stopped. */
-		if (!proc_running(cs->state.pid, cs->state.pid_start_time)) {
-			cs->status = "stopped";
-			cs->pid = 0;
-		}
 		return 0;
 	}
 	if (proto_json_get_string(reply, "status", &status, NULL) == 0) {

@@ -246,7 +246,7 @@ void exit_like(int code, int signo)
 }
 
 /* Alive and not a zombie: a zombie's memory and cgroup membership are already gone. */
-bool proc_running(pid_t pid, uint64_t start_time)
+static bool proc_running(pid_t pid, uint64_t start_time)
 {
 	cleanup_free char *stat = NULL;
 	char path[64];

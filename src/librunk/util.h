@@ -32,9 +32,6 @@ int proc_start_time(pid_t pid, uint64_t *start_time, runk_error_t *err);
 /* True if pid is alive and still the process that started at start_time (not a reused PID). */
 bool proc_is_same(pid_t pid, uint64_t start_time);
 
-/* proc_is_same, and not a zombie (dead, waiting for its parent to reap it). */
-bool proc_running(pid_t pid, uint64_t start_time);
-
 /*
  * SIGKILL a process and its children (a shim and its QEMU) and wait, at most
  * timeout_ms, until none of them runs any more (zombies count as gone).
