@@ -3,7 +3,7 @@
 # RUNK_FAULT=<point> kills (SIGKILL) whichever runk process reaches the point:
 # the CLI or the shim (docs/testing.md lists the points).  For every point the
 # command fails with an error, `runk state` still answers (a status or an error
-# naming the cause), `runk delete --force` succeeds (or, when create already
+# naming the cause), `runk list` works, `runk delete --force` succeeds (or, when create already
 # undid its own work, says the container does not exist), and nothing is left:
 # no QEMU, shim, mount, host cgroup, socket or state dir.
 
@@ -43,6 +43,8 @@ after_fault() {
 	else
 		[[ $out == *"$ID"* ]] || fail "runk state failed ($rc) without naming the container: $out"
 	fi
+	# list neither blocks nor fails on what the fault left.
+	out=$(timeout 20 "$RUNK_BIN" --root "$ROOT" list 2>&1) || fail "runk list after the fault: $out"
 	# delete --force succeeds; or, when runk create undid its own work (the shim died under
 	# it), there is nothing to delete and it says so, as runc does.
 	rc=0
