@@ -122,15 +122,26 @@ bundle_jq() {
 	mv "$dir/config.json.new" "$dir/config.json"
 }
 
-# No QEMU, shim or state left behind by this test.
+# assert_nothing_left [ID...]: no QEMU, shim, mount or state (state dirs, their
+# sockets, temp dirs) left behind by this test; and for each ID, no host cgroup
+# (cgroupfs: runk/ID, runk_overhead/ID; systemd: runk-ID.scope) in any hierarchy.
 assert_nothing_left() {
-	local left
+	local left id d
 	left=$(pids_of_test)
 	[ -z "$left" ] || fail "processes left behind: $left"
 	if [ -d "$ROOT" ]; then
 		[ -z "$(ls -A "$ROOT")" ] || fail "state left behind: $(ls -A "$ROOT")"
 	fi
 	! grep -qF "$TEST_DIR" /proc/self/mounts || fail "mounts left behind under $TEST_DIR"
+	left=""
+	for id in "$@"; do
+		for d in /sys/fs/cgroup/*/runk/"$id" /sys/fs/cgroup/*/runk_overhead/"$id" \
+			/sys/fs/cgroup/*/runk/"$id"-[0-9]* /sys/fs/cgroup/*/runk_overhead/"$id"-[0-9]* \
+			/sys/fs/cgroup/*/*.slice/runk-"$id".scope /sys/fs/cgroup/*/*.slice/*.slice/runk-"$id".scope; do
+			[ -d "$d" ] && left+=" $d"
+		done
+	done
+	[ -z "$left" ] || fail "host cgroups left behind:$left"
 }
 
 # ---- Added for the lifecycle/exec/console/engine tests ----

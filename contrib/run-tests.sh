@@ -55,10 +55,10 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 	"$SRCDIR/contrib/install-deps.sh" || { record "install-deps.sh" 1; summary; }
 fi
 
-step "build (-Werror)"
+step "build (-Werror, with fault injection for bats/faults.bats)"
 (cd "$SRCDIR" && ./autogen.sh >/dev/null 2>&1) || { record "autogen.sh" 1; summary; }
 mkdir -p "$BUILD"
-if (cd "$BUILD" && "$SRCDIR/configure" --enable-werror -q && make -j"$(nproc)" -s); then
+if (cd "$BUILD" && "$SRCDIR/configure" --enable-werror --enable-fault-injection -q && make -j"$(nproc)" -s); then
 	record "build with -Wall -Wextra -Werror" 0
 else
 	record "build with -Wall -Wextra -Werror" 1

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "error.h"
+#include "fault.h"
 #include "log.h"
 
 #define OCI_SPEC_VERSION "1.2.0"
@@ -32,6 +33,8 @@ static void print_version(void)
 	printf("yajl: %d.%d.%d\n", YAJL_MAJOR, YAJL_MINOR, YAJL_MICRO);
 	if (seccomp)
 		printf("libseccomp: %u.%u.%u\n", seccomp->major, seccomp->minor, seccomp->micro);
+	if (fault_injection_built())
+		printf("fault-injection: RUNK_FAULT\n"); /* a test build: never ship it */
 }
 
 static void print_help(void)

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "console.h"
 #include "container.h"
+#include "fault.h"
 #include "hooks.h"
 #include "id.h"
 #include "log.h"
@@ -303,6 +304,7 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	struct bundle_info b __attribute__((cleanup(bundle_info_release))) = {0};
 	struct oci_hooks *hooks;
 	cleanup_free char *dir = NULL;
+	cleanup_free char *tmp = NULL;
 	cleanup_close int lock = -1;
 	pid_t pid = 0;
 
@@ -311,13 +313,27 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 		return -1;
 	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0 || plan_cgroups(ctx, o->id, &b, err) < 0)
 		return -1;
-	if (state_dir_create(ctx->root, o->id, &dir, err) < 0)
+	/*
+	 * The state directory appears under its name already locked and holding what delete
+	 * needs (the cgroup plan): a delete or create racing on the same id either finds
+	 * nothing or waits for our lock.
+	 */
+	lock = state_dir_begin(ctx->root, o->id, &tmp, err);
+	if (lock < 0)
 		return -1;
-	lock = state_dir_lock(dir, err);
-	if (lock < 0 || save_config_copy(dir, &b, err) < 0 ||
-	    cgroup_plan_save(&b.cgroups, dir, err) < 0 ||
-	    cgroup_create(&b.cgroups, bundle_resources(&b), err) < 0 ||
-	    spawn_shim(ctx, o, &b, dir, lock, &pid, err) < 0 ||
+	if (save_config_copy(tmp, &b, err) < 0 || cgroup_plan_save(&b.cgroups, tmp, err) < 0) {
+		remove_tree(tmp, NULL);
+		return -1;
+	}
+	if (state_dir_commit(ctx->root, o->id, tmp, &dir, err) < 0)
+		return -1;
+	fault_point(FAULT_STATE_DIR_CREATED);
+	if (cgroup_create(&b.cgroups, bundle_resources(&b), err) < 0) {
+		abandon(dir, pid);
+		return -1;
+	}
+	fault_point(FAULT_CGROUPS_CREATED);
+	if (spawn_shim(ctx, o, &b, dir, lock, &pid, err) < 0 ||
 	    record_state(dir, o->id, &b, pid, err) < 0) {
 		abandon(dir, pid);
 		return -1;
@@ -339,6 +355,25 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	return 0;
 }
 
+/*
+ * Lock a container's state directory.  A create in progress (locked, no
+ * state.json yet) is refused at once rather than waited for (a VM boot); a
+ * locked container is waited for.
+ */
+static int lock_container(const char *dir, const char *id, runk_error_t *err)
+{
+	cleanup_free char *state_path = NULL;
+	int lock = state_dir_lock(dir, false, err);
+
+	if (lock != STATE_DIR_BUSY)
+		return lock;
+	if (asprintf(&state_path, "%s/%s", dir, STATE_FILE) < 0)
+		abort();
+	if (access(state_path, F_OK) < 0)
+		return runk_error(err, "container `%s` is being created", id);
+	return state_dir_lock(dir, true, err);
+}
+
 /* Load the state of a container and whether its shim still lives. */
 static int load_live(const struct runk_context *ctx, const char *id, struct runk_state *st,
 		     char **dir, bool *alive, runk_error_t *err)
@@ -358,10 +393,13 @@ int container_start(const struct runk_context *ctx, const char *id, runk_error_t
 	bool alive;
 	int ret = 0;
 
-	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
+	if (state_dir_path(ctx->root, id, &dir, err) < 0)
 		return -1;
-	lock = state_dir_lock(dir, err);
+	lock = lock_container(dir, id, err);
 	if (lock < 0)
+		return -1;
+	free(steal_pointer(&dir));
+	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
 		return -1;
 	if (!alive)
 		return runk_error(err, "cannot start a container that has stopped");
@@ -424,18 +462,9 @@ static void kill_orphaned_shim(const char *dir)
 		kill_process_tree(pid, 5000);
 }
 
-static int delete_half_created(const struct runk_context *ctx, const char *id, runk_error_t *err)
+/* dir has no state.json and we hold its lock: its create died (the lock died with it). */
+static int delete_half_created(const char *id, const char *dir, runk_error_t *err)
 {
-	cleanup_free char *dir = NULL;
-	cleanup_close int fd = -1;
-
-	if (state_dir_path(ctx->root, id, &dir, err) < 0)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return runk_error(err, "container `%s` does not exist", id);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return runk_error(err, "container `%s` is being created", id);
 	kill_orphaned_shim(dir);
 	network_delete_leftovers(id, dir);
 	if (remove_cgroups(dir, err) < 0)
@@ -456,13 +485,16 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		return -1;
 	if (asprintf(&state_path, "%s/%s", dir, STATE_FILE) < 0)
 		abort();
+	/* What a create or delete killed half-way left under a temp name goes too. */
+	state_dir_sweep(ctx->root);
+	/* Everything below holds the lock, to the removal of the directory. */
+	lock = lock_container(dir, id, err);
+	if (lock < 0)
+		return -1;
 	if (access(state_path, F_OK) < 0)
-		return delete_half_created(ctx, id, err);
+		return delete_half_created(id, dir, err);
 	free(steal_pointer(&dir));
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
-		return -1;
-	lock = state_dir_lock(dir, err);
-	if (lock < 0)
 		return -1;
 	if (alive && !force) {
 		cleanup_error runk_error_t ignored = NULL;
@@ -492,6 +524,7 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 			return runk_error(err, "the shim of container `%s` (pid %d) did not exit",
 					  id, st.pid);
 	}
+	fault_point(FAULT_MID_DELETE);
 	config = config_load_copy(dir, NULL);
 	if (config && config->hooks && config->hooks->poststop_len > 0) {
 		cleanup_error runk_error_t hook_err = NULL;

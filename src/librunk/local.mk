@@ -6,6 +6,7 @@ src_librunk_librunk_a_SOURCES = \
 	src/librunk/id.c src/librunk/id.h \
 	src/librunk/util.c src/librunk/util.h \
 	src/librunk/state.c src/librunk/state.h \
+	src/librunk/fault.c src/librunk/fault.h \
 	src/librunk/runkconf.c src/librunk/runkconf.h \
 	src/librunk/sizing.c src/librunk/sizing.h \
 	src/librunk/vmsize.c src/librunk/vmsize.h

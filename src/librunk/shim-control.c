@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fault.h"
 #include "log.h"
 #include "shim-internal.h"
 #include "shimctl.h"
@@ -64,6 +65,7 @@ static int op_start(struct shim *s, runk_error_t *err)
 				  shim_status_names[s->status]);
 	if (shim_request_send(s, shim_request_new(s, "start"), NULL, true, err) < 0)
 		return -1;
+	fault_point(FAULT_MID_START); /* the guest runs the process; nobody was told */
 	/* An exit event may have arrived while we waited: that status stands. */
 	if (s->status == SHIM_CREATED)
 		s->status = SHIM_RUNNING;
@@ -92,7 +94,10 @@ static int op_kill(struct shim *s, yajl_val req, runk_error_t *err)
 		s->status = SHIM_STOPPED;
 		return 0;
 	}
-	return shim_signal_stream(s, SHIM_INIT_STREAM, (int)signo, all, true, err);
+	if (shim_signal_stream(s, SHIM_INIT_STREAM, (int)signo, all, true, err) < 0)
+		return -1;
+	fault_point(FAULT_MID_KILL); /* the guest has the signal; the caller has no reply */
+	return 0;
 }
 
 static void exec_start_deferred(struct shim *s);

@@ -76,6 +76,7 @@ struct shim {
 	size_t last_reply_len;
 	/* The container's init process. */
 	bool exited;
+	bool vm_gone; /* QEMU exited and was reaped */
 	int exit_code;
 	int exit_signal;
 	struct shim_stream streams[SHIM_MAX_STREAMS];

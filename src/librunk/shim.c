@@ -24,6 +24,7 @@
 
 #include "cleanup.h"
 #include "factory/factory.h"
+#include "fault.h"
 #include "log.h"
 #include "share.h"
 #include "shim-internal.h"
@@ -147,8 +148,20 @@ static int handle_qemu_exit(struct shim *s, int timeout_ms, runk_error_t *err)
 		return -1;
 	if (ret == 0)
 		return runk_error(err, "the guest closed the agent channel");
+	s->vm_gone = true;
 	if (s->exited)
 		return 0;
+	if (s->status != SHIM_CREATING && WIFSIGNALED(status)) {
+		/* The container died with its VM: reported killed (137), as conmon and containerd
+		 * expect of a killed container, not as a runtime error. */
+		log_error("container %s: QEMU was killed by signal %d: the container is killed",
+			  s->opts->id, WTERMSIG(status));
+		s->exited = true;
+		s->exit_code = 128 + SIGKILL;
+		s->exit_signal = SIGKILL;
+		s->status = SHIM_STOPPED;
+		return 0;
+	}
 	tail = vm_output_tail(s->vm, 512);
 	return runk_error(err, "the VM exited unexpectedly (QEMU status %d)%s%s", status,
 			  tail && *tail ? ": " : "", tail ? tail : "");
@@ -196,6 +209,8 @@ static int pump_agent(struct shim *s, bool (*done)(struct shim *), int timeout_m
 			return -1;
 		if (fds[0].revents && handle_agent(s, err) < 0)
 			return -1;
+		if (s->vm_gone && !done(s))
+			return runk_error(err, "the VM exited while waiting for %s", what);
 	}
 	return 0;
 }
@@ -422,9 +437,11 @@ static int create_container(struct shim *s, runk_error_t *err)
 	    prepare_share(s, err) < 0 || start_vm(s, err) < 0 ||
 	    cgroup_place_vm_wait(o->cgroups, s->vm, o->vcpus, o->resources, err) < 0)
 		return -1;
+	fault_point(FAULT_QEMU_STARTED);
 	if (pump_agent(s, got_hello, (int)s->opts->conf->boot_timeout_s * 1000,
 		       "the guest agent to start", err) < 0)
 		return -1;
+	fault_point(FAULT_AGENT_READY);
 	log_debug("VM for %s ready in %lld ms", s->opts->id, now_ms() - boot_started);
 	if (send_settime(s, err) < 0)
 		return runk_error_prefix(err, "set the guest clock");
@@ -439,6 +456,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 	log_debug("container %s created: guest pid %lld", s->opts->id, guest_pid);
 	if (shim_network_configure_guest(s, err) < 0)
 		return -1;
+	fault_point(FAULT_CONTAINER_CREATED);
 	s->status = SHIM_CREATED;
 	if (s->streams[0].tty)
 		shim_stream_follow_size(s, 0);

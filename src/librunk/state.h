@@ -40,14 +40,31 @@ struct runk_state {
 /* <root>/<id>, after validating id.  Caller frees. */
 int state_dir_path(const char *root, const char *id, char **path, runk_error_t *err);
 
-/* Create <root>/<id> (and root); fails naming the id if it already exists. */
-int state_dir_create(const char *root, const char *id, char **path, runk_error_t *err);
+/*
+ * A create makes its state directory whole or not at all: state_dir_begin
+ * makes a locked temp directory in root (returns the lock's fd), the caller
+ * fills it, and state_dir_commit renames it to <root>/<id> unless that
+ * exists ("container `id` already exists"; the temp directory is removed).
+ * Temp names start with a dot, which no id can: list and state never see them.
+ */
+int state_dir_begin(const char *root, const char *id, char **tmp, runk_error_t *err);
+int state_dir_commit(const char *root, const char *id, const char *tmp, char **path,
+		     runk_error_t *err);
 
-/* Remove the whole state directory. */
+/* Remove temp directories in root left by a create or delete that died. */
+void state_dir_sweep(const char *root);
+
+/* Remove the whole state directory (renamed away first); hold its lock. */
 int state_dir_remove(const char *dir, runk_error_t *err);
 
-/* Take the directory's exclusive lock; returns the fd holding it. */
-int state_dir_lock(const char *dir, runk_error_t *err);
+/*
+ * Take the directory's exclusive lock; returns the fd holding it.  Fails with
+ * "container `id` does not exist" when the directory is gone, also when it was
+ * removed (or replaced) while we waited.  Without wait, a lock held by another
+ * returns STATE_DIR_BUSY and sets no error.
+ */
+#define STATE_DIR_BUSY (-2)
+int state_dir_lock(const char *dir, bool wait, runk_error_t *err);
 
 int state_write(const char *dir, const struct runk_state *st, runk_error_t *err);
 

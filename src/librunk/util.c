@@ -36,11 +36,20 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+void fsync_dir(const char *dir)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		fsync(fd);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      runk_error_t *err)
 {
 	cleanup_free char *tmp = NULL;
 	cleanup_close int fd = -1;
+	const char *slash;
 
 	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
 		abort();
@@ -58,6 +67,14 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 		unlink(tmp);
 		return runk_error_errno(err, saved, "rename `%s` to `%s`", tmp, path);
+	}
+	/* The rename itself must reach the disk too. */
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		cleanup_free char *dir = strndup(path, (size_t)(slash - path));
+
+		if (dir)
+			fsync_dir(dir);
 	}
 	return 0;
 }

@@ -9,7 +9,11 @@
 
 #include "error.h"
 
-/* Write data to path atomically: a temp file in the same directory, fsync, rename. */
+/* fsync a directory, so that a rename or a new entry in it survives a crash (best effort). */
+void fsync_dir(const char *dir);
+
+/* Write data to path atomically: a temp file in the same directory, fsync, rename, fsync the
+ * directory. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      runk_error_t *err);
 

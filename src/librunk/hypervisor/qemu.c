@@ -491,6 +491,16 @@ static int early_exit_error(struct vm *vm, runk_error_t *err)
 			  *tail ? ": " : "", tail);
 }
 
+static bool reaped_within(struct vm *vm, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 50) {
+		if (try_reap(vm) > 0)
+			return true;
+		pause_ms(vm, 50);
+	}
+	return try_reap(vm) > 0;
+}
+
 /* Connect to QMP as soon as QEMU listens; fail early if QEMU dies first. */
 static int wait_for_qmp(struct vm *vm, const struct vm_config *cfg, runk_error_t *err)
 {
@@ -510,7 +520,9 @@ static int wait_for_qmp(struct vm *vm, const struct vm_config *cfg, runk_error_t
 			long long left = deadline - now_ms();
 
 			if (qmp_open(fd, left > 0 ? (int)left : 1, &vm->qmp, err) < 0) {
-				if (try_reap(vm) > 0) {
+				/* A reset QMP socket is QEMU dying (out of memory, of fds): its
+				 * own words, once it is gone, say why. */
+				if (reaped_within(vm, 1000)) {
 					runk_error_free(err);
 					return early_exit_error(vm, err);
 				}
