@@ -456,8 +456,13 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		return -1;
 	if (asprintf(&state_path, "%s/%s", dir, STATE_FILE) < 0)
 		abort();
-	if (access(state_path, F_OK) < 0)
+	if (access(state_path, F_OK) < 0) {
+		/* As with runc and crun: engines delete --force after a failed create,
+		 * and a container that is not there is deleted already. */
+		if (force && access(dir, F_OK) < 0 && errno == ENOENT)
+			return 0;
 		return delete_half_created(ctx, id, err);
+	}
 	free(steal_pointer(&dir));
 	if (load_live(ctx, id, &st, &dir, &alive, err) < 0)
 		return -1;
