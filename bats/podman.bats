@@ -216,6 +216,18 @@ under_script() {
 	assert_engine_nothing_left "$cid" "$(runk_state_dir "$cid")"
 }
 
+@test "podman shows runk's error from its JSON log; a failed create leaves nothing" {
+	run --separate-stderr pr run --rm --name p-bad --annotation org.runk.hypervisor.default_memory=384 \
+		"$ENGINE_IMAGE" true
+	[ "$status" -eq 126 ] || fail "status $status: $stderr"
+	[[ "$stderr" == *'Error: OCI runtime error: runk: annotation `org.runk.hypervisor.default_memory` is not allowed'* ]] ||
+		fail "stderr: $stderr"
+	# podman's delete --force after the failed create is no error (as with runc).
+	[[ "$stderr" != *"after creation failed"* ]] || fail "stderr: $stderr"
+	! podman container exists p-bad || fail "p-bad left behind"
+	assert_engine_nothing_left p-bad
+}
+
 @test "podman exec -d: the detached process runs on after podman returns" {
 	require_shared
 	run pr exec -d "$SHARED" sh -c 'sleep 1; echo "detached $(id -u) $PWD" >/tmp/execd'
