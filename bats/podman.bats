@@ -363,6 +363,8 @@ under_script() {
 	run pr top "$SHARED" -ef
 	assert_success
 	assert_line --regexp '^ +1 root +sh -c while'
+	# stats reads the cgroup of the container's PID: the shim's overhead cgroup, where
+	# QEMU's memory is charged.
 	run pr stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}}' "$SHARED"
 	assert_success
 	local name mem
