@@ -12,6 +12,8 @@ load helpers
 load engines
 
 SHARED=p-shared
+# --cgroup-parent's cgroup (removed by teardown, with the conmon cgroup podman makes in it).
+CG_PARENT=/runk-bats-podman
 
 setup_file() {
 	command -v podman >/dev/null || return 0
@@ -30,7 +32,7 @@ setup_file() {
 
 teardown_file() {
 	engine_teardown
-	[ -z "${CG_PARENT:-}" ] || cgroup_parent_remove "$CG_PARENT"
+	cgroup_parent_remove "$CG_PARENT"
 }
 
 setup() {
@@ -48,6 +50,7 @@ teardown() {
 		[ "$c" = "$(shared_id)" ] || podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
 	done
 	podman pod rm -af -t 0 >/dev/null 2>&1 || true
+	cgroup_parent_remove "$CG_PARENT"
 	if [ "$(podman inspect --format '{{.State.Status}}' "$SHARED" 2>/dev/null)" = paused ]; then
 		podman unpause "$SHARED" >/dev/null 2>&1 || true
 	fi
@@ -416,7 +419,6 @@ under_script() {
 }
 
 @test "podman --cgroup-parent: the sandbox cgroup under it, removed with the container" {
-	CG_PARENT=/runk-bats-podman-$$
 	local cid cg
 	cid=$(pr run -d --cgroup-parent "$CG_PARENT" --cpus 0.5 "$ENGINE_IMAGE" sleep 1000)
 	cg=$(sandbox_cgroup "$cid")
