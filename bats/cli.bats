@@ -114,6 +114,15 @@ teardown() {
 	assert_output --partial 'container `no-such` does not exist'
 }
 
+@test "delete --force of a container that is not there succeeds (as runc and crun); delete fails" {
+	run runk delete --force no-such
+	assert_success
+	assert_output ""
+	run runk delete no-such
+	assert_failure
+	assert_output --partial 'container `no-such` does not exist'
+}
+
 @test "flags refused before runk.conf is read fail cleanly, naming the value" {
 	run runk kill some-id NOSUCHSIGNAL
 	[ "$status" -eq 1 ] || fail "status $status: $output"

@@ -17,7 +17,7 @@ build="gcc make autoconf automake libtool pkg-config clang clang-format
 # Tests and tools the test suite drives.
 tests="bats bats-assert bats-support jq busybox-static cpio kmod
 	util-linux procps iproute2 runc
-	podman conmon containerd crun python3 bsdutils coreutils
+	podman conmon catatonit containerd crun python3 bsdutils coreutils
 	curl prometheus
 	python3-grpcio python3-protobuf protobuf-compiler"
 # Runtime: the VMM.

@@ -150,6 +150,10 @@ static void test_mount_options(void)
 	   "bind + private");
 	mount_opts_free(&o);
 	ok(opts_of("\"idmap\"", &o) < 0, "idmap is refused");
+	ok(opts_of("\"tmpcopyup\",\"nosuid\"", &o) == 0 && o.tmpcopyup && o.flags == MS_NOSUID &&
+		   o.data[0] == '\0',
+	   "tmpcopyup on a tmpfs is a flag, not tmpfs data");
+	mount_opts_free(&o);
 	ok(propagation_parse("rshared") == (MS_SHARED | MS_REC), "rshared");
 	ok(propagation_parse("runbindable") == (MS_UNBINDABLE | MS_REC), "runbindable");
 	ok(propagation_parse("slave") == MS_SLAVE, "slave");

@@ -1,4 +1,5 @@
-/* Unit tests for librunk's small pieces: ids, signals, runk.conf, the log format, CLI flags. */
+/* Unit tests for librunk's small pieces: ids, signals, runk.conf, the log format, CLI flags,
+ * the guest's config.json without host namespace paths. */
 #include "config.h"
 
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "id.h"
 #include "log.h"
+#include "network/network.h"
 #include "runkconf.h"
 #include "testlib.h"
 #include "util.h"
@@ -244,6 +246,27 @@ static void test_cli(void)
 	cli_parsed_release(&p);
 }
 
+static void test_guest_config_paths(void)
+{
+	static const char in[] =
+		"{\"hostname\":\"h\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+		"{\"type\":\"network\",\"path\":\"/proc/9/ns/net\"},{\"type\":\"ipc\","
+		"\"path\":\"/proc/9/ns/ipc\"},{\"type\":\"uts\",\"path\":\"/proc/9/ns/uts\"}],"
+		"\"path\":\"kept\"}}";
+	static const char *const pod[] = {"ipc", "uts", NULL};
+	cleanup_free char *net = NULL, *both = NULL;
+	size_t len;
+
+	ok(network_guest_config(in, strlen(in), &net, &len, NULL) == 0 &&
+		   strstr(net, "/proc/9/ns/net") == NULL && strstr(net, "/proc/9/ns/ipc") &&
+		   strstr(net, "/proc/9/ns/uts") && len == strlen(net),
+	   "the guest config loses the network namespace's path only");
+	ok(guest_config_without_paths(net, strlen(net), pod, &both, &len, NULL) == 0 &&
+		   strstr(both, "/proc/9/ns/") == NULL && strstr(both, "\"type\":\"ipc\"") &&
+		   strstr(both, "\"path\":\"kept\"") && strstr(both, "\"hostname\":\"h\""),
+	   "ipc and uts lose their paths; the types and other keys stay");
+}
+
 int main(void)
 {
 	test_ids();
@@ -252,5 +275,6 @@ int main(void)
 	test_conf();
 	test_log_json();
 	test_cli();
+	test_guest_config_paths();
 	return test_done();
 }

@@ -275,12 +275,15 @@ struct mount_opts {
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [| MS_REC], 0 */
 	bool bind;		   /* type "bind", or a bind/rbind option */
 	bool recursive;		   /* rbind */
+	bool tmpcopyup;		   /* a tmpfs that starts with a copy of the directory it hides */
 	char *data;		   /* the filesystem's options, comma-separated (owned) */
 };
 int mount_opts_parse(const struct oci_mount *m, struct mount_opts *o, runk_error_t *err);
 void mount_opts_free(struct mount_opts *o);
 /* "rslave" -> MS_SLAVE | MS_REC; 0 if not a propagation name. */
 unsigned long propagation_parse(const char *name);
+/* copyup.c: copy the directory a new tmpfs hides into it (tmpcopyup). */
+int tmpfs_copy_up(int shadowed_dir, int tmpfs_root, runk_error_t *err);
 /* A destination that is absolute and has no ".." component. */
 int destination_check(const char *dest, runk_error_t *err);
 

@@ -11,7 +11,7 @@ src_agent_runk_agent_SOURCES = \
 	src/agent/cgroup.c src/agent/resources.c src/agent/guest-stats.c \
 	src/agent/network.c src/agent/network.h \
 	src/agent/factory.c src/agent/factory.h \
-	src/agent/caps.c src/agent/seccomp.c src/agent/mounts.c src/agent/devices.c \
+	src/agent/caps.c src/agent/seccomp.c src/agent/mounts.c src/agent/copyup.c src/agent/devices.c \
 	src/agent/userns.c \
 	src/librunk/error.c \
 	$(proto_sources)

@@ -105,9 +105,17 @@ int mount_opts_parse(const struct oci_mount *m, struct mount_opts *o, runk_error
 			o->recursive = opt[0] == 'r';
 			continue;
 		}
+		if (strcmp(opt, "tmpcopyup") == 0) {
+			if (m->type == NULL || strcmp(m->type, "tmpfs") != 0) {
+				mount_opts_free(o);
+				return runk_error(err,
+						  "options[%zu]: `tmpcopyup` is only for tmpfs", i);
+			}
+			o->tmpcopyup = true;
+			continue;
+		}
 		if (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0 ||
-		    strcmp(opt, "tmpcopyup") == 0 || strcmp(opt, "rro") == 0 ||
-		    strcmp(opt, "rrw") == 0) {
+		    strcmp(opt, "rro") == 0 || strcmp(opt, "rrw") == 0) {
 			mount_opts_free(o);
 			return runk_error(err, "options[%zu]: `%s` is not supported", i, opt);
 		}

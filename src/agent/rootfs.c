@@ -269,7 +269,8 @@ static int mount_do(const struct mount_entry *m, const char *source, const char 
 		    bool userns, runk_error_t *err)
 {
 	const char *type = m->type;
-	unsigned long flags = m->opts.flags;
+	/* A tmpfs to copy into is mounted writable, made read-only after the copy. */
+	unsigned long flags = m->opts.flags & ~(m->opts.tmpcopyup ? MS_RDONLY : 0);
 	const char *data = m->opts.data && m->opts.data[0] ? m->opts.data : NULL;
 
 	if (m->opts.bind)
@@ -289,11 +290,31 @@ static int mount_do(const struct mount_entry *m, const char *source, const char 
 	return runk_error_errno(err, errno, "mount %s", type);
 }
 
+/* Copy what the new tmpfs hides into it; a read-only tmpfs becomes so afterwards. */
+static int tmpfs_copy_up_at(int rootfd, const struct mount_entry *m, int shadowed,
+			    runk_error_t *err)
+{
+	cleanup_close int root = root_open(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+	const char *data = m->opts.data ? m->opts.data : "";
+	char path[64];
+
+	if (root < 0)
+		return runk_error_errno(err, errno, "open the new tmpfs");
+	if (tmpfs_copy_up(shadowed, root, err) < 0)
+		return -1;
+	if (!(m->opts.flags & MS_RDONLY))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", root);
+	if (mount(NULL, path, NULL, MS_REMOUNT | m->opts.flags, data[0] ? data : NULL) < 0)
+		return runk_error_errno(err, errno, "remount read-only");
+	return 0;
+}
+
 static int mount_one(int rootfd, const struct mount_entry *m, const char *share, bool userns,
 		     runk_error_t *err)
 {
 	cleanup_free char *source = NULL;
-	cleanup_close int fd = -1, top = -1;
+	cleanup_close int fd = -1, top = -1, shadowed = -1;
 	char target[64];
 
 	if (m->opts.bind) {
@@ -308,8 +329,16 @@ static int mount_one(int rootfd, const struct mount_entry *m, const char *share,
 	fd = mount_target(rootfd, m, source, err);
 	if (fd < 0)
 		return runk_error_prefix(err, "destination `%s`", m->destination);
+	/* tmpcopyup: hold the directory the tmpfs will hide, to copy from it. */
+	if (m->opts.tmpcopyup) {
+		shadowed = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (shadowed < 0)
+			return runk_error_errno(err, errno, "open %s", m->destination);
+	}
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
 	if (mount_do(m, source ? source : m->source, target, userns, err) < 0)
+		return runk_error_prefix(err, "on %s", m->destination);
+	if (m->opts.tmpcopyup && tmpfs_copy_up_at(rootfd, m, shadowed, err) < 0)
 		return runk_error_prefix(err, "on %s", m->destination);
 	if ((m->opts.bind && (m->opts.flags & BIND_REMOUNT_FLAGS)) || m->opts.propagation) {
 		top = root_open(rootfd, m->destination, O_PATH);

@@ -213,6 +213,17 @@ static int save_config_copy(const char *dir, const struct bundle_info *b, runk_e
 	return write_file_atomic(path, b->config_text, b->config_len, 0600, err);
 }
 
+static void stdio_to_dev_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i <= STDERR_FILENO; i++)
+		dup2(fd, i);
+	close(fd);
+}
+
 /* Fork the shim and wait until it reports the container created (or why not). */
 static int spawn_shim(const struct runk_context *ctx, const struct container_create_options *o,
 		      const struct bundle_info *b, const char *dir, int lock, pid_t *shim,
@@ -270,6 +281,11 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 		close(lock);
 		if (o->detach)
 			setsid();
+		/* With a console socket the init's stdio is the pty.  Like runc's init, the
+		 * shim must not hold the caller's stdio: containerd's shim reads create's
+		 * output until EOF, and would wait as long as the container runs. */
+		if (console >= 0)
+			stdio_to_dev_null();
 		shim_main(&so);
 	}
 	close(sync[1]);
@@ -487,6 +503,10 @@ int container_delete(const struct runk_context *ctx, const char *id, bool force,
 		abort();
 	/* What a create or delete killed half-way left under a temp name goes too. */
 	state_dir_sweep(ctx->root);
+	/* As with runc and crun: engines delete --force after a failed create,
+	 * and a container that is not there is deleted already. */
+	if (force && access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	/* Everything below holds the lock, to the removal of the directory. */
 	lock = lock_container(dir, id, err);
 	if (lock < 0)

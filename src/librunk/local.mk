@@ -23,6 +23,7 @@ src_librunk_librunk_a_SOURCES += \
 	src/librunk/shim.c src/librunk/shim.h src/librunk/shim-internal.h \
 	src/librunk/shim-streams.c src/librunk/shim-control.c \
 	src/librunk/shim-network.c src/librunk/shim-network.h \
+	src/librunk/shim-namespaces.c src/librunk/shim-namespaces.h \
 	src/librunk/network/network.c src/librunk/network/network.h \
 	src/librunk/share.c src/librunk/share.h \
 	src/librunk/shimctl.c src/librunk/shimctl.h \

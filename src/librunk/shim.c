@@ -26,8 +26,11 @@
 #include "factory/factory.h"
 #include "fault.h"
 #include "log.h"
+#include "network/network.h"
+#include "ocispec.h"
 #include "share.h"
 #include "shim-internal.h"
+#include "shim-namespaces.h"
 #include "shim-network.h"
 #include "shimctl.h"
 #include "state.h"
@@ -319,6 +322,60 @@ static int send_settime(struct shim *s, runk_error_t *err)
 }
 
 /*
+ * The container's namespaces on the host, as runc would make them (a pod's
+ * other containers name them); then, for the guest, the paths of those it
+ * names that no two VMs can share (shim-namespaces.c).
+ */
+static int unshare_host_namespaces(struct shim *s, runk_error_t *err)
+{
+	cleanup_free char *parse_error = NULL;
+	struct oci_config *config = oci_config_parse_file(s->opts->config_path, &parse_error);
+	int ret;
+
+	if (config == NULL)
+		return runk_error(err, "`%s`: %s", s->opts->config_path,
+				  parse_error ? parse_error : "cannot parse");
+	ret = shim_namespaces_unshare(config, err);
+	oci_config_free(config);
+	return ret;
+}
+
+static int guest_config_for_pod(struct shim *s, char **data, size_t *len, runk_error_t *err)
+{
+	cleanup_free char *parse_error = NULL, *out = NULL, *hostname = NULL, *named = NULL;
+	struct oci_config *config = oci_config_parse_file(s->opts->config_path, &parse_error);
+	const char *types[4] = {NULL};
+	size_t out_len;
+	int n;
+
+	if (config == NULL)
+		return runk_error(err, "`%s`: %s", s->opts->config_path,
+				  parse_error ? parse_error : "cannot parse");
+	/* types point into config: it is freed only once they were used. */
+	n = shim_namespaces_unshareable(config, s->opts->state_dir, types, 3, &hostname);
+	if (n > 0 && guest_config_without_paths(*data, *len, types, &out, &out_len, err) < 0) {
+		oci_config_free(config);
+		return -1;
+	}
+	oci_config_free(config);
+	if (n == 0)
+		return 0;
+	/* yajl wrote an object: the hostname (checked: no quoting needed) goes first in it. */
+	if (hostname && out[0] == '{') {
+		if (asprintf(&named, "{\"hostname\":\"%s\"%s%s", hostname,
+			     strcmp(out, "{}") == 0 ? "" : ",", out + 1) < 0)
+			abort();
+		free(out);
+		out = steal_pointer(&named);
+		out_len = strlen(out);
+	}
+	free(*data);
+	*data = steal_pointer(&out);
+	*len = out_len;
+	return 0;
+}
+
+/*
  * The share holds <id>/config.json and <id>/rootfs, a bind mount of the
  * bundle's rootfs.  It stays writable even for root.readonly: as with runc,
  * missing mount points are created first and the agent makes the container's
@@ -347,7 +404,8 @@ static int prepare_share(struct shim *s, runk_error_t *err)
 		return -1;
 	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
 		return -1;
-	if (shim_network_guest_config(&data, &len, err) < 0)
+	if (shim_network_guest_config(&data, &len, err) < 0 ||
+	    guest_config_for_pod(s, &data, &len, err) < 0)
 		return -1;
 	return write_file_atomic(config, data, len, 0644, err);
 }
@@ -434,7 +492,8 @@ static int create_container(struct shim *s, runk_error_t *err)
 	init_stream_setup(s);
 	/* The shim enters its cgroup first: QEMU and its threads are born there. */
 	if (cgroup_enter(o->cgroups, getpid(), o->resources, err) < 0 ||
-	    prepare_share(s, err) < 0 || start_vm(s, err) < 0 ||
+	    unshare_host_namespaces(s, err) < 0 || prepare_share(s, err) < 0 ||
+	    start_vm(s, err) < 0 ||
 	    cgroup_place_vm_wait(o->cgroups, s->vm, o->vcpus, o->resources, err) < 0)
 		return -1;
 	fault_point(FAULT_QEMU_STARTED);

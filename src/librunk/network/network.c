@@ -711,8 +711,18 @@ static void gen_string(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* Write v again, without the path of a network namespace (ns_list: inside linux.namespaces). */
-static void gen_value(yajl_gen g, yajl_val v, int depth, bool in_namespaces)
+static bool is_one_of(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+/* Write v again, without the path of a namespace of the given types (ns_list: inside
+ * linux.namespaces). */
+static void gen_value(yajl_gen g, yajl_val v, int depth, bool in_namespaces,
+		      const char *const *types)
 {
 	if (YAJL_IS_OBJECT(v)) {
 		bool network = false;
@@ -724,7 +734,7 @@ static void gen_value(yajl_gen g, yajl_val v, int depth, bool in_namespaces)
 							   : NULL;
 
 				if (strcmp(v->u.object.keys[i], "type") == 0 && type &&
-				    strcmp(type, "network") == 0)
+				    is_one_of(type, types))
 					network = true;
 			}
 		yajl_gen_map_open(g);
@@ -735,13 +745,13 @@ static void gen_value(yajl_gen g, yajl_val v, int depth, bool in_namespaces)
 				continue;
 			gen_string(g, key);
 			gen_value(g, v->u.object.values[i], depth + 1,
-				  depth == 1 && strcmp(key, "namespaces") == 0);
+				  depth == 1 && strcmp(key, "namespaces") == 0, types);
 		}
 		yajl_gen_map_close(g);
 	} else if (YAJL_IS_ARRAY(v)) {
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			gen_value(g, v->u.array.values[i], depth + 1, in_namespaces);
+			gen_value(g, v->u.array.values[i], depth + 1, in_namespaces, types);
 		yajl_gen_array_close(g);
 	} else if (YAJL_IS_STRING(v)) {
 		gen_string(g, YAJL_GET_STRING(v));
@@ -774,6 +784,14 @@ static int gen_finish(yajl_gen g, char **out, size_t *out_len, runk_error_t *err
 int network_guest_config(const char *text, size_t len, char **out, size_t *out_len,
 			 runk_error_t *err)
 {
+	static const char *const network[] = {"network", NULL};
+
+	return guest_config_without_paths(text, len, network, out, out_len, err);
+}
+
+int guest_config_without_paths(const char *text, size_t len, const char *const *types, char **out,
+			       size_t *out_len, runk_error_t *err)
+{
 	cleanup_free char *copy = strndup(text, len);
 	char errbuf[256] = "";
 	yajl_val root;
@@ -794,11 +812,12 @@ int network_guest_config(const char *text, size_t len, char **out, size_t *out_l
 		for (size_t i = 0; i < root->u.object.len; i++) {
 			gen_string(g, root->u.object.keys[i]);
 			gen_value(g, root->u.object.values[i],
-				  strcmp(root->u.object.keys[i], "linux") == 0 ? 1 : 2, false);
+				  strcmp(root->u.object.keys[i], "linux") == 0 ? 1 : 2, false,
+				  types);
 		}
 		yajl_gen_map_close(g);
 	} else {
-		gen_value(g, root, 2, false);
+		gen_value(g, root, 2, false, types);
 	}
 	yajl_tree_free(root);
 	ret = gen_finish(g, out, out_len, err);

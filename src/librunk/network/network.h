@@ -91,6 +91,10 @@ void network_delete_leftovers(const char *id, const char *state_dir);
 int network_guest_config(const char *text, size_t len, char **out, size_t *out_len,
 			 runk_error_t *err);
 
+/* The same for the namespaces of the given types (a NULL-terminated list). */
+int guest_config_without_paths(const char *text, size_t len, const char *const *types, char **out,
+			       size_t *out_len, runk_error_t *err);
+
 /* The agent's "network" request for container id (docs/protocol.md). */
 int network_request_json(const struct net_setup *n, const char *id, char **out, size_t *len,
 			 runk_error_t *err);
