@@ -62,7 +62,7 @@ EXTRA_DIST += tests/ocispec
 EXTRA_DIST += tests/fuzz/fuzz-config.c tests/fuzz/corpus-config
 CLEANFILES += tests/fuzz/fuzz-config
 PHONY += fuzz fuzz-run
-FUZZ_SECONDS = 60
+FUZZ_SECONDS = 45
 FUZZ_CONFIG_CC = clang
 fuzz_config_srcs = $(srcdir)/tests/fuzz/fuzz-config.c $(srcdir)/libocispec/table.c \
 	$(srcdir)/libocispec/config.c $(srcdir)/libocispec/state.c $(srcdir)/libocispec/features.c

@@ -22,6 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "cleanup.h"
 #include "factory/factory.h"
 #include "log.h"
@@ -650,6 +654,10 @@ void shim_main(const struct shim_options *opts)
 	vm_destroy(s.vm);
 	shim_network_teardown(&s);
 	log_peak_memory(opts->id);
+#ifdef __SANITIZE_ADDRESS__
+	/* exit_like ends with _exit, which skips LeakSanitizer: check the shim now. */
+	__lsan_do_leak_check();
+#endif
 	exit_like(s.exit_code, s.exit_signal);
 }
 
