@@ -100,6 +100,9 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 status=$?
 [ $status -eq 0 ] || cat "$ASAN_BUILD"/tests/test-*.log 2>/dev/null | grep -vE '^ok ' | tail -40
 record "unit tests under ASan+UBSan" $status
+# The host binary too, for bats/leak.bats (LeakSanitizer on the shim).
+(cd "$ASAN_BUILD" && make -s -j"$(nproc)" src/runk >/dev/null 2>&1)
+record "runk built with ASan+UBSan" $?
 
 step "fuzz (${FUZZ_SECONDS}s per target)"
 (cd "$BUILD" && make -s fuzz-run FUZZ_SECONDS="$FUZZ_SECONDS" >"$RESULTS/fuzz.log" 2>&1)
