@@ -1,7 +1,7 @@
 #!/bin/bash
 # contrib/bench/leak.sh: does one long-lived container's shim leak?
 #
-# One container (a shell that traps SIGUSR1) gets EXECS `runk exec ID true`
+# One container (a shell that traps SIGUSR1) gets EXECS `runk exec ID true </dev/null`
 # (default 1000) and SIGNALS `runk kill ID SIGUSR1` (default 10000), then a
 # SIGTERM it exits 0 on.  The shim's open fds and RSS are sampled after a
 # warm-up and every STEP operations; the first and last are printed.  With
@@ -80,7 +80,7 @@ sample() {
 failures=0
 # Warm-up: the first execs and signals allocate what is reused afterwards.
 for _ in $(seq 10); do
-	r exec "$ID" true || failures=$((failures + 1))
+	r exec "$ID" true </dev/null || failures=$((failures + 1))
 	r kill "$ID" USR1 || failures=$((failures + 1))
 done
 read -r fds0 rss0 < <(sample)
@@ -89,7 +89,7 @@ printf '%-16s %8s %10s\n' "warm-up" "$fds0" "$rss0"
 
 start=$(date +%s)
 for i in $(seq "$EXECS"); do
-	r exec "$ID" true || failures=$((failures + 1))
+	r exec "$ID" true </dev/null || failures=$((failures + 1))
 	if [ $((i % STEP)) -eq 0 ]; then
 		read -r fds rss < <(sample)
 		printf '%-16s %8s %10s\n' "$i execs" "$fds" "$rss"
