@@ -72,7 +72,7 @@ shim=$(jq -r .pid "$ROOT/$ID/state.json")
 
 sample() {
 	local fds rss
-	fds=$(ls "/proc/$shim/fd" 2>/dev/null | wc -l)
+	fds=$(find "/proc/$shim/fd" -mindepth 1 2>/dev/null | wc -l)
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$shim/status" 2>/dev/null)
 	echo "$fds ${rss:-0}"
 }
@@ -124,7 +124,7 @@ echo "execs: $EXECS in ${exec_s}s; signals: $SIGNALS in ${signal_s}s; failed com
 echo "shim fds: first $fds0, after execs $fds_e, last $fds1"
 echo "shim RSS: first $rss0 kB, after execs $rss_e kB, last $rss1 kB ($((rss1 - rss0)) kB)"
 echo "init: $(tr '\n' ' ' <"$WORKDIR/init.out")status $status"
-reports=$(ls "$WORKDIR/asan" | wc -l)
+reports=$(find "$WORKDIR/asan" -type f | wc -l)
 echo "sanitizer reports: $reports"
 for f in "$WORKDIR"/asan/*; do
 	[ -f "$f" ] || continue
