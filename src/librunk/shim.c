@@ -80,7 +80,7 @@ static int on_event(struct shim *s, struct proto_frame *frame, runk_error_t *err
 		goto out;
 	}
 	if (strcmp(event, "exit") != 0) {
-		log_debug("agent event `%s` ignored", event);
+		log_debug("agent event `%.64s` ignored", event);
 		ret = 0;
 		goto out;
 	}
@@ -107,6 +107,12 @@ out:
 	return ret;
 }
 
+/* How much of a payload a debug line shows: the guest must not grow the log by megabytes a line. */
+static int logged_len(const struct proto_frame *frame)
+{
+	return frame->len > 256 ? 256 : (int)frame->len;
+}
+
 static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 {
 	struct shim *s = user;
@@ -114,13 +120,13 @@ static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 	switch (frame->type) {
 	case PROTO_HELLO:
 		s->hello = true;
-		log_debug("agent hello: %.*s", (int)frame->len, (const char *)frame->payload);
+		log_debug("agent hello: %.*s", logged_len(frame), (const char *)frame->payload);
 		return 0;
 	case PROTO_RESPONSE:
 		if (frame->id != s->awaited_id) {
 			/* Fire-and-forget requests (forwarded signals, resizes): only failures
 			 * matter. */
-			log_debug("agent response %u: %.*s", frame->id, (int)frame->len,
+			log_debug("agent response %u: %.*s", frame->id, logged_len(frame),
 				  (const char *)frame->payload);
 			return 0;
 		}
