@@ -4,7 +4,7 @@
 # integration tests with real VMs.  Ends with one line "N passed, N failed,
 # N skipped" and exits non-zero if anything failed.
 #
-# Environment: FUZZ_SECONDS (default 60), BATS_FILTER (a bats --filter regex),
+# Environment: FUZZ_SECONDS (default 45: five targets), BATS_FILTER (a bats --filter regex),
 # SKIP_INSTALL=1 (do not run install-deps.sh).
 set -uo pipefail
 
@@ -12,7 +12,7 @@ SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRCDIR/build
 ASAN_BUILD=$SRCDIR/build-asan
 RESULTS=$(mktemp -d /tmp/runk-results.XXXXXX)
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 passed=0
 failed=0
 skipped=0
@@ -70,6 +70,11 @@ step "guest image"
 (cd "$BUILD" && make -s guest)
 record "make guest" $?
 
+step "hostile guest image"
+# The test-only agent of bats/hostile-guest.bats, packed with the cached kernel.
+(cd "$BUILD" && make -s guest-hostile)
+record "make guest-hostile" $?
+
 step "guest image with Debian's kernel"
 # The --with-guest-kernel=debian path, into its own dir: one bats file runs on it.
 DEBIAN_GUEST=guest/out-debian
@@ -95,6 +100,9 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 status=$?
 [ $status -eq 0 ] || cat "$ASAN_BUILD"/tests/test-*.log 2>/dev/null | grep -vE '^ok ' | tail -40
 record "unit tests under ASan+UBSan" $status
+# The host binary too, for bats/leak.bats (LeakSanitizer on the shim).
+(cd "$ASAN_BUILD" && make -s -j"$(nproc)" src/runk >/dev/null 2>&1)
+record "runk built with ASan+UBSan" $?
 
 step "fuzz (${FUZZ_SECONDS}s per target)"
 (cd "$BUILD" && make -s fuzz-run FUZZ_SECONDS="$FUZZ_SECONDS" >"$RESULTS/fuzz.log" 2>&1)

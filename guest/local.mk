@@ -50,3 +50,14 @@ guest-uninstall-data:
 clean-local: guest-clean
 guest-clean:
 	rm -rf $(GUEST_OUT)
+
+# The test-only image whose /init is the hostile agent (src/agent/hostile.c),
+# with the same cached kernel: point [hypervisor] initrd at it.
+PHONY += guest-hostile
+GUEST_HOSTILE_OUT = guest/out-hostile
+guest-hostile: src/agent/runk-agent-hostile
+	$(AM_V_GEN)$(GUEST_ENV) $(srcdir)/guest/build.sh $(GUEST_HOSTILE_OUT) src/agent/runk-agent-hostile
+guest-clean: guest-hostile-clean
+guest-hostile-clean:
+	rm -rf $(GUEST_HOSTILE_OUT)
+PHONY += guest-hostile-clean

@@ -67,7 +67,7 @@ EXTRA_DIST += tests/ocispec
 EXTRA_DIST += tests/fuzz/fuzz-config.c tests/fuzz/corpus-config
 CLEANFILES += tests/fuzz/fuzz-config
 PHONY += fuzz fuzz-run
-FUZZ_SECONDS = 60
+FUZZ_SECONDS = 45
 FUZZ_CONFIG_CC = clang
 fuzz_config_srcs = $(srcdir)/tests/fuzz/fuzz-config.c $(srcdir)/libocispec/table.c \
 	$(srcdir)/libocispec/config.c $(srcdir)/libocispec/state.c $(srcdir)/libocispec/features.c
@@ -120,3 +120,50 @@ tests_test_agent_setup_CPPFLAGS = -I$(top_srcdir)/src/agent $(AM_CPPFLAGS)
 tests_test_agent_setup_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/libocispec.a \
 	$(YAJL_LIBS) -lseccomp -lcap
 # --- end agent container setup ---
+
+# --- more fuzz targets (issue 14): QMP replies, process.json, runk.conf ---
+# Built with clang from the sources like the two above; `make fuzz-run` runs
+# them too, `make fuzz-long` runs every target FUZZ_LONG_SECONDS (10 min).
+EXTRA_DIST += tests/fuzz/fuzz-qmp.c tests/fuzz/fuzz-process.c tests/fuzz/fuzz-runkconf.c \
+	tests/fuzz/corpus-qmp tests/fuzz/corpus-process tests/fuzz/corpus-runkconf
+CLEANFILES += tests/fuzz/fuzz-qmp tests/fuzz/fuzz-process tests/fuzz/fuzz-runkconf
+PHONY += fuzz-more fuzz-more-run fuzz-long
+FUZZ_LONG_SECONDS = 600
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I$(top_builddir) -I$(srcdir)/src/librunk -I$(srcdir)/src/proto \
+	-I$(srcdir)/libocispec $(YAJL_CFLAGS) $(INIH_CFLAGS)
+fuzz_qmp_srcs = $(srcdir)/tests/fuzz/fuzz-qmp.c $(srcdir)/src/librunk/hypervisor/qmp.c \
+	$(srcdir)/src/librunk/error.c
+fuzz_process_srcs = $(srcdir)/tests/fuzz/fuzz-process.c $(srcdir)/libocispec/table.c \
+	$(srcdir)/libocispec/config.c $(srcdir)/src/proto/proto.c $(srcdir)/src/proto/proto-json.c \
+	$(srcdir)/src/librunk/error.c
+fuzz_runkconf_srcs = $(srcdir)/tests/fuzz/fuzz-runkconf.c $(srcdir)/src/librunk/runkconf.c \
+	$(srcdir)/src/librunk/sizing.c $(srcdir)/src/librunk/error.c
+tests/fuzz/fuzz-qmp: $(fuzz_qmp_srcs) $(srcdir)/src/librunk/hypervisor/qmp.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(fuzz_qmp_srcs) $(YAJL_LIBS)
+tests/fuzz/fuzz-process: $(fuzz_process_srcs) $(srcdir)/libocispec/ocispec.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(fuzz_process_srcs) $(YAJL_LIBS)
+tests/fuzz/fuzz-runkconf: $(fuzz_runkconf_srcs) $(srcdir)/src/librunk/runkconf.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -DRUNK_DATADIR='"$(pkgdatadir)"' \
+		-DRUNK_SYSCONFDIR='"$(sysconfdir)"' -o $@ $(fuzz_runkconf_srcs) $(YAJL_LIBS) $(INIH_LIBS)
+fuzz-more: tests/fuzz/fuzz-qmp tests/fuzz/fuzz-process tests/fuzz/fuzz-runkconf
+fuzz: fuzz-more
+# Each runs on a scratch copy of its seed corpus (what it finds stays in the build tree).
+fuzz-more-run: fuzz-more
+	@for t in qmp process runkconf; do \
+		rm -rf tests/fuzz/corpus-$$t.run && $(MKDIR_P) tests/fuzz/corpus-$$t.run && \
+		cp $(srcdir)/tests/fuzz/corpus-$$t/* tests/fuzz/corpus-$$t.run/ && \
+		chmod -R u+w tests/fuzz/corpus-$$t.run && \
+		echo "fuzz-$$t: $(FUZZ_SECONDS) s" && \
+		tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+			-print_final_stats=1 tests/fuzz/corpus-$$t.run >tests/fuzz/fuzz-$$t.log 2>&1; \
+		rc=$$?; grep -E '^#[0-9]+[[:space:]]+DONE|^(stat::|SUMMARY|==[0-9]+==ERROR)' tests/fuzz/fuzz-$$t.log; \
+		if test $$rc != 0; then tail -n 60 tests/fuzz/fuzz-$$t.log; exit 1; fi; \
+	done
+fuzz-run: fuzz-more-run
+fuzz-long:
+	$(MAKE) $(AM_MAKEFLAGS) fuzz-run FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+# --- end more fuzz targets ---

@@ -20,3 +20,12 @@ src_agent_runk_agent_LDFLAGS = -static
 # libseccomp and libcap: Debian ships both as .a, linked in statically.
 src_agent_runk_agent_LDADD = libocispec/libocispec.a $(YAJL_STATIC_LIB) \
 	/usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libcap.a
+
+# The hostile agent (tests only, not built by `make`): `make guest-hostile`
+# packs it into guest/out-hostile/initrd.cpio for bats/hostile-guest.bats.
+EXTRA_PROGRAMS = src/agent/runk-agent-hostile
+src_agent_runk_agent_hostile_SOURCES = src/agent/agent.h src/agent/hostile.c src/agent/log.c \
+	src/agent/modules.c src/agent/port.c src/librunk/error.c $(proto_sources)
+src_agent_runk_agent_hostile_LDFLAGS = -static
+src_agent_runk_agent_hostile_LDADD = $(YAJL_STATIC_LIB)
+CLEANFILES += src/agent/runk-agent-hostile

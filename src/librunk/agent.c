@@ -12,6 +12,8 @@
 #include "agent.h"
 #include "cleanup.h"
 
+#define AGENT_READS_PER_CALL 16
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -73,7 +75,12 @@ int agent_read(struct agent_conn *conn, agent_frame_fn fn, void *user, runk_erro
 {
 	char buf[65536];
 
-	for (;;) {
+	/*
+	 * At most AGENT_READS_PER_CALL reads, then back to the caller's loop
+	 * (epoll and poll are level-triggered): a guest that floods the channel
+	 * must not starve the control socket, signals or QEMU's death.
+	 */
+	for (int reads = 0; reads < AGENT_READS_PER_CALL; reads++) {
 		ssize_t n = read(conn->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
@@ -91,6 +98,7 @@ int agent_read(struct agent_conn *conn, agent_frame_fn fn, void *user, runk_erro
 		    dispatch(conn, fn, user, err) < 0)
 			return runk_error_prefix(err, "agent sent a bad frame");
 	}
+	return 0;
 }
 
 /* The socket is non-blocking for reads; a frame is written whole, waiting for room. */

@@ -24,7 +24,8 @@ typedef int (*agent_frame_fn)(void *user, struct proto_frame *frame, runk_error_
 int agent_connect(const char *path, int timeout_ms, struct agent_conn *conn, runk_error_t *err);
 
 /*
- * Read what is available and hand every complete frame to fn.  A RESPONSE
+ * Read what is available (at most 1 MiB a call, so a flooding guest cannot
+ * starve the caller's other work) and hand every complete frame to fn.  A RESPONSE
  * whose id was never requested is rejected before fn sees it.  Returns 1 when
  * the guest closed the channel, 0 otherwise.
  */

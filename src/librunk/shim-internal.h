@@ -81,6 +81,12 @@ struct shim {
 	int exit_signal;
 	struct shim_stream streams[SHIM_MAX_STREAMS];
 	uint32_t next_stream_id;
+	/*
+	 * Why the agent channel became unusable while a runk command waited on
+	 * it (a protocol violation, no reply in time, QEMU gone): that command
+	 * gets the error, then the event loop ends and the VM is stopped.
+	 */
+	char *agent_failure;
 };
 
 /* shim.c: requests to the agent. */

@@ -119,6 +119,9 @@ int shim_stream_watch_input(struct shim *s, size_t slot, runk_error_t *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			/* As at EOF in shim_stream_relay_input: an exec's own stdin is closed. */
+			if (slot != 0 && st->in_fd != st->out_fd && st->in_fd != st->err_fd)
+				close(st->in_fd);
 			st->in_fd = -1;
 			n = 0;
 		}

@@ -22,6 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "cleanup.h"
 #include "factory/factory.h"
 #include "fault.h"
@@ -80,7 +84,7 @@ static int on_event(struct shim *s, struct proto_frame *frame, runk_error_t *err
 		goto out;
 	}
 	if (strcmp(event, "exit") != 0) {
-		log_debug("agent event `%s` ignored", event);
+		log_debug("agent event `%.64s` ignored", event);
 		ret = 0;
 		goto out;
 	}
@@ -107,6 +111,12 @@ out:
 	return ret;
 }
 
+/* How much of a payload a debug line shows: the guest must not grow the log by megabytes a line. */
+static int logged_len(const struct proto_frame *frame)
+{
+	return frame->len > 256 ? 256 : (int)frame->len;
+}
+
 static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 {
 	struct shim *s = user;
@@ -114,13 +124,13 @@ static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 	switch (frame->type) {
 	case PROTO_HELLO:
 		s->hello = true;
-		log_debug("agent hello: %.*s", (int)frame->len, (const char *)frame->payload);
+		log_debug("agent hello: %.*s", logged_len(frame), (const char *)frame->payload);
 		return 0;
 	case PROTO_RESPONSE:
 		if (frame->id != s->awaited_id) {
 			/* Fire-and-forget requests (forwarded signals, resizes): only failures
 			 * matter. */
-			log_debug("agent response %u: %.*s", frame->id, (int)frame->len,
+			log_debug("agent response %u: %.*s", frame->id, logged_len(frame),
 				  (const char *)frame->payload);
 			return 0;
 		}
@@ -184,6 +194,18 @@ static int handle_agent(struct shim *s, runk_error_t *err)
 }
 
 /*
+ * The channel failed under a waiting request: once the container exists, the
+ * failure outlives the request, and the event loop ends on it (create has
+ * its own way out, and a failed template clone is retried with a cold boot).
+ */
+static int agent_failed(struct shim *s, runk_error_t *err)
+{
+	if (s->status != SHIM_CREATING && s->agent_failure == NULL && err && *err)
+		s->agent_failure = runk_error_text(*err);
+	return -1;
+}
+
+/*
  * Run the event sources that matter while waiting for the agent (the agent
  * channel and QEMU's death) until done() holds or the timeout passes.
  */
@@ -200,18 +222,20 @@ static int pump_agent(struct shim *s, bool (*done)(struct shim *), int timeout_m
 		long long left = deadline - now_ms();
 		int n;
 
-		if (left <= 0)
-			return runk_error(err, "timed out after %d s waiting for %s",
-					  timeout_ms / 1000, what);
+		if (left <= 0) {
+			runk_error(err, "timed out after %d s waiting for %s", timeout_ms / 1000,
+				   what);
+			return agent_failed(s, err);
+		}
 		n = poll(fds, 2, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return runk_error_errno(err, errno, "poll");
 		if (fds[1].revents && handle_qemu_exit(s, 0, err) < 0)
-			return -1;
+			return agent_failed(s, err);
 		if (fds[0].revents && handle_agent(s, err) < 0)
-			return -1;
+			return agent_failed(s, err);
 		if (s->vm_gone && !done(s))
 			return runk_error(err, "the VM exited while waiting for %s", what);
 	}
@@ -607,9 +631,12 @@ static int run_loop(struct shim *s, runk_error_t *err)
 			continue;
 		if (n < 0)
 			return runk_error_errno(err, errno, "epoll_wait");
-		for (int i = 0; i < n && !s->exited; i++)
+		for (int i = 0; i < n && !s->exited; i++) {
 			if (handle_event(s, events[i].data.u64, err) < 0)
 				return -1;
+			if (s->agent_failure)
+				return runk_error(err, "%s", s->agent_failure);
+		}
 	}
 	return 0;
 }
@@ -649,6 +676,22 @@ static void record_shim_pid(const char *state_dir)
 	write_file_atomic(path, text, (size_t)len, 0600, NULL);
 }
 
+/* The shim's peak RSS, for the tests that check a hostile guest cannot make it grow. */
+static void log_peak_memory(const char *id)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "VmHWM:", 6) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			log_debug("shim of %s exits: peak RSS %s", id,
+				  line + 6 + strspn(line + 6, " \t"));
+			return;
+		}
+	}
+}
+
 void shim_main(const struct shim_options *opts)
 {
 	struct shim s = {.opts = opts,
@@ -672,6 +715,7 @@ void shim_main(const struct shim_options *opts)
 
 	if (create_container(&s, &err) < 0 || setup_loop(&s, &err) < 0) {
 		shim_network_teardown(&s); /* before the report: runk kills us once it has it */
+		log_peak_memory(opts->id);
 		report(opts->sync_fd, err);
 		vm_destroy(s.vm);
 		_exit(1);
@@ -685,12 +729,18 @@ void shim_main(const struct shim_options *opts)
 		end_execs(&s);
 		vm_destroy(s.vm);
 		shim_network_teardown(&s);
+		log_peak_memory(opts->id);
 		_exit(255);
 	}
 	close(s.control_fd);
 	end_execs(&s);
 	vm_destroy(s.vm);
 	shim_network_teardown(&s);
+	log_peak_memory(opts->id);
+#ifdef __SANITIZE_ADDRESS__
+	/* exit_like ends with _exit, which skips LeakSanitizer: check the shim now. */
+	__lsan_do_leak_check();
+#endif
 	exit_like(s.exit_code, s.exit_signal);
 }
 
