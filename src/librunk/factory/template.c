@@ -339,7 +339,8 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 	cfg.mem_path = mem;
 	cfg.name = "runk-template";
 	/* The template's own jail, inside the build dir (a clone gets its container's). */
-	cfg.jail_dir = base->jail_dir ? jail : NULL;
+	cfg.jail_dir = conf->jail ? jail : NULL;
+	cfg.jail_user = conf->jail_user;
 	if (vm_start(&cfg, &vm, err) < 0)
 		return runk_error_prefix(err, "start the template VM");
 	if (agent_connect(agent_sock, 5000, &agent, err) < 0)

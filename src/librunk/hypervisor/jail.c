@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,41 @@ static int drop_privileges(const struct vm_jail *jail, const char **step)
 	return 0;
 }
 
+/*
+ * QEMU's own -sandbox is a deny list of whole features (spawn, setuid,
+ * obsolete and resource-control calls); it lets a process reach its peers.
+ * Every jailed QEMU has the same uid and capabilities, and the host's root
+ * processes the same uid, so without this a QEMU taken over by its guest
+ * could ptrace or read the memory of another VM's QEMU, or kill(-1) every
+ * root process.  QEMU signals only itself (its threads, abort).
+ */
+static int confine_to_self(const char **step)
+{
+	static const int peer_calls[] = {
+		SCMP_SYS(ptrace),	     SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(kcmp),		     SCMP_SYS(pidfd_getfd),	 SCMP_SYS(pidfd_send_signal),
+		SCMP_SYS(tkill),
+	};
+	static const int signal_calls[] = {SCMP_SYS(kill), SCMP_SYS(tgkill),
+					   SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo)};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_datum_t self = (scmp_datum_t)getpid();
+	int r = 0;
+
+	*step = "seccomp filter against other processes";
+	if (ctx == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < sizeof(peer_calls) / sizeof(peer_calls[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), peer_calls[i], 0);
+	for (size_t i = 0; r == 0 && i < sizeof(signal_calls) / sizeof(signal_calls[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), signal_calls[i], 1,
+				     SCMP_A0(SCMP_CMP_NE, self));
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
 int vm_jail_enter(const struct vm_jail *jail, const char **step)
 {
 	int r = make_mounts(jail, step);
@@ -503,5 +539,7 @@ int vm_jail_enter(const struct vm_jail *jail, const char **step)
 		r = pivot(jail, step);
 	if (r == 0)
 		r = drop_privileges(jail, step);
+	if (r == 0)
+		r = confine_to_self(step);
 	return r;
 }
