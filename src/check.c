@@ -171,7 +171,8 @@ static void check_jail(const struct runk_conf *conf)
 	if (vm_jail_parse_user(conf->jail_user, &uid, &gid, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
-		report(false, "jail", text, "set [hypervisor] user to an existing unprivileged user");
+		report(false, "jail", text,
+		       "set [hypervisor] user to an existing unprivileged user");
 		return;
 	}
 	snprintf(detail, sizeof(detail),

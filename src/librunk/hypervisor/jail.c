@@ -507,8 +507,8 @@ static int drop_privileges(const struct vm_jail *jail, const char **step)
 static int confine_to_self(const char **step)
 {
 	static const int peer_calls[] = {
-		SCMP_SYS(ptrace),	     SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-		SCMP_SYS(kcmp),		     SCMP_SYS(pidfd_getfd),	 SCMP_SYS(pidfd_send_signal),
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(kcmp),	  SCMP_SYS(pidfd_getfd),      SCMP_SYS(pidfd_send_signal),
 		SCMP_SYS(tkill),
 	};
 	static const int signal_calls[] = {SCMP_SYS(kill), SCMP_SYS(tgkill),
