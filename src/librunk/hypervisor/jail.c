@@ -517,7 +517,7 @@ static int confine_to_self(const char **step)
 	scmp_datum_t self = (scmp_datum_t)getpid();
 	int r = 0;
 
-	*step = "seccomp filter against other processes";
+	*step = "install the syscall filter against other processes";
 	if (ctx == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < sizeof(peer_calls) / sizeof(peer_calls[0]); i++)
