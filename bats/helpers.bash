@@ -43,14 +43,19 @@ runk() {
 	"$RUNK_BIN" --root "$ROOT" "$@"
 }
 
-# PIDs of processes whose command line mentions the test dir (QEMU, shims).
+# PIDs of processes whose command line mentions the test dir (QEMU, shims),
+# or whose root is a jail under it (a jailed QEMU's command line names only
+# paths inside its jail; the first line of its mountinfo is its root mount).
 pids_of_test() {
-	local d pid
+	local d pid root
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
 		[ "$pid" = "$$" ] && continue
+		root=
+		{ read -r _ _ _ root _ <"$d/mountinfo"; } 2>/dev/null || true
 		# The process may be gone by now: the redirection's own error is silenced too.
-		if { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF "$TEST_DIR"; then
+		if [[ $root == "$TEST_DIR"/* ]] ||
+			{ tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF "$TEST_DIR"; then
 			echo "$pid"
 		fi
 	done

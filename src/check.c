@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "context.h"
 #include "hypervisor/hypervisor.h"
+#include "hypervisor/jail.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -31,8 +32,8 @@ static void report(bool ok, const char *what, const char *detail, const char *fi
 		failures++;
 }
 
-/* The first line a command prints, or NULL. */
-static char *first_line_of(const char *path, const char *arg)
+/* The first line a command prints that starts with prefix ("" = the first line), or NULL. */
+static char *line_of(const char *path, const char *arg, const char *prefix)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -51,7 +52,9 @@ static char *first_line_of(const char *path, const char *arg)
 	}
 	close(pipefd[1]);
 	f = fdopen(pipefd[0], "r");
-	if (f == NULL || getline(&line, &cap, f) < 0) {
+	while (f && getline(&line, &cap, f) >= 0 && strncmp(line, prefix, strlen(prefix)) != 0)
+		;
+	if (f == NULL || ferror(f) || feof(f)) {
 		free(line);
 		line = NULL;
 	}
@@ -77,7 +80,7 @@ static void check_qemu(const struct runk_conf *conf)
 		       "apt-get install qemu-system-x86, or set [hypervisor] path");
 		return;
 	}
-	version = first_line_of(conf->qemu_path, "--version");
+	version = line_of(conf->qemu_path, "--version", "");
 	snprintf(detail, sizeof(detail), "%s (%s)", conf->qemu_path,
 		 version ? version : "version unknown");
 	report(version != NULL, "qemu", detail, "check that QEMU runs");
@@ -138,6 +141,47 @@ static void check_accel(const struct runk_conf *conf)
 	report(true, "accelerator", detail, NULL);
 }
 
+/* How QEMU is confined (hypervisor/jail.h, docs/SECURITY.md). */
+static void check_jail(const struct runk_conf *conf)
+{
+	cleanup_error runk_error_t err = NULL;
+	cleanup_free char *sandbox = line_of(conf->qemu_path, "-help", "-sandbox");
+	char detail[512];
+	uid_t uid;
+	gid_t gid;
+
+	report(true, "sandbox",
+	       sandbox ? "QEMU -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+			 "resourcecontrol=deny"
+		       : "off: this QEMU has no -sandbox (built without seccomp)",
+	       NULL);
+	if (!conf->jail) {
+		report(true, "jail",
+		       "off ([hypervisor] jail = false): QEMU sees the host's files as root", NULL);
+		return;
+	}
+	if (conf->jail_user == NULL || *conf->jail_user == '\0') {
+		snprintf(detail, sizeof(detail),
+			 "on: QEMU pivoted into <state>/<id>/jail, as root with only %s, "
+			 "no signals or ptrace to other processes",
+			 vm_jail_root_caps());
+		report(true, "jail", detail, NULL);
+		return;
+	}
+	if (vm_jail_parse_user(conf->jail_user, &uid, &gid, &err) < 0) {
+		cleanup_free char *text = runk_error_text(err);
+
+		report(false, "jail", text,
+		       "set [hypervisor] user to an existing unprivileged user");
+		return;
+	}
+	snprintf(detail, sizeof(detail),
+		 "on: QEMU pivoted into <state>/<id>/jail, as user %s (%u:%u) with no "
+		 "capabilities, no signals or ptrace to other processes",
+		 conf->jail_user, (unsigned int)uid, (unsigned int)gid);
+	report(true, "jail", detail, NULL);
+}
+
 static void check_cgroups(void)
 {
 	cleanup_free char *controllers = NULL;
@@ -187,6 +231,7 @@ static int cmd_check(struct runk_globals *g, struct cli_parsed *p, runk_error_t 
 	check_file("kernel", conf.kernel);
 	check_file("initrd", conf.initrd);
 	check_accel(&conf);
+	check_jail(&conf);
 	check_cgroups();
 	runk_conf_release(&conf);
 	if (failures)

@@ -5,4 +5,4 @@ src_runk_SOURCES = \
 	src/exec.c src/ps.c src/list.c src/pause.c src/resume.c src/events.c \
 	src/update.c src/spec.c src/features.c src/check.c src/factory.c
 src_runk_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
-src_runk_LDADD = src/librunk/librunk.a src/proto/libproto.a libocispec/libocispec.a $(YAJL_LIBS) $(SECCOMP_LIBS) $(INIH_LIBS) $(CGROUP_LIBS) $(SYSTEMD_LIBS) $(MNL_LIBS)
+src_runk_LDADD = src/librunk/librunk.a src/proto/libproto.a libocispec/libocispec.a $(YAJL_LIBS) $(SECCOMP_LIBS) $(INIH_LIBS) $(CGROUP_LIBS) $(SYSTEMD_LIBS) $(MNL_LIBS) $(LIBCAP_LIBS)

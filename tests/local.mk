@@ -50,7 +50,7 @@ TESTS += tests/test-qmp tests/test-qemu-cmdline
 tests_test_qmp_SOURCES = tests/test-qmp.c tests/testlib.h
 tests_test_qmp_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
 tests_test_qemu_cmdline_SOURCES = tests/test-qemu-cmdline.c tests/testlib.h
-tests_test_qemu_cmdline_LDADD = src/librunk/librunk.a $(YAJL_LIBS)
+tests_test_qemu_cmdline_LDADD = src/librunk/librunk.a $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS)
 # --- end hypervisor ---
 
 # --- libocispec (OCI runtime-spec documents) ---

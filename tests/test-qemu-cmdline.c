@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "testlib.h"
 #include "hypervisor/hypervisor.h"
+#include "hypervisor/jail.h"
 
 static struct vm_config base_config(enum vm_accel accel)
 {
@@ -284,6 +285,38 @@ static void test_nics(void)
 	   "a nic without a tap is refused");
 }
 
+/* [hypervisor] user: names, uid, uid:gid; root and junk refused. */
+static void test_jail_user(void)
+{
+	runk_error_t err = NULL;
+	uid_t uid = 1;
+	gid_t gid = 1;
+
+	ok(vm_jail_parse_user("nobody", &uid, &gid, NULL) == 0 && uid == 65534 && gid == 65534,
+	   "user nobody is 65534:65534");
+	ok(vm_jail_parse_user("1000", &uid, &gid, NULL) == 0 && uid == 1000 && gid == 1000,
+	   "a bare uid is also the gid");
+	ok(vm_jail_parse_user("1000:1001", &uid, &gid, NULL) == 0 && uid == 1000 && gid == 1001,
+	   "uid:gid");
+	ok(vm_jail_parse_user("0", &uid, &gid, &err) < 0 && err &&
+		   strstr(err->msg, "must be unprivileged"),
+	   "uid 0 is refused");
+	runk_error_free(&err);
+	ok(vm_jail_parse_user("root", &uid, &gid, &err) < 0 && err &&
+		   strstr(err->msg, "must be unprivileged"),
+	   "root by name is refused");
+	runk_error_free(&err);
+	ok(vm_jail_parse_user("1000:0", &uid, &gid, NULL) < 0, "gid 0 is refused");
+	ok(vm_jail_parse_user("12x", &uid, &gid, NULL) < 0, "junk after a uid is refused");
+	ok(vm_jail_parse_user("no-such-user-runk", &uid, &gid, &err) < 0 && err &&
+		   strstr(err->msg, "no such user"),
+	   "an unknown name is refused");
+	runk_error_free(&err);
+	ok(vm_jail_parse_user("", &uid, &gid, NULL) < 0, "an empty user is refused here");
+	is_str(vm_jail_root_caps(), "cap_chown,cap_dac_override,cap_fowner,cap_fsetid",
+	       "root QEMU keeps the 9p share's four capabilities");
+}
+
 int main(void)
 {
 	test_tcg();
@@ -293,5 +326,6 @@ int main(void)
 	test_accel();
 	test_tsc();
 	test_nics();
+	test_jail_user();
 	return test_done();
 }

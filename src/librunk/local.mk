@@ -16,6 +16,7 @@ src_librunk_librunk_a_SOURCES += \
 	src/librunk/hypervisor/hypervisor.h \
 	src/librunk/hypervisor/accel.c \
 	src/librunk/hypervisor/qemu.c \
+	src/librunk/hypervisor/jail.c src/librunk/hypervisor/jail.h \
 	src/librunk/hypervisor/qmp.c src/librunk/hypervisor/qmp.h
 # --- end hypervisor ---
 src_librunk_librunk_a_SOURCES += \

@@ -44,6 +44,8 @@ static const struct conf_key conf_keys[] = {
 	KEY("hypervisor", "default_maxmemory", KEY_UINT, default_maxmemory_mib),
 	KEY("hypervisor", "memory_overhead", KEY_UINT, memory_overhead_mib),
 	KEY("hypervisor", "boot_timeout", KEY_UINT, boot_timeout_s),
+	KEY("hypervisor", "jail", KEY_BOOL, jail),
+	KEY("hypervisor", "user", KEY_STRING, jail_user),
 	KEY("runtime", "sandbox_cgroup_only", KEY_BOOL, sandbox_cgroup_only),
 	KEY("runtime", "debug", KEY_BOOL, debug),
 	KEY("runtime", "log_level", KEY_STRING, log_level),
@@ -167,6 +169,8 @@ static void set_defaults(struct runk_conf *conf)
 	conf->boot_timeout_s = 60;
 	conf->agent_timeout_s = 60;
 	conf->template_enabled = true;
+	conf->jail = true;
+	conf->jail_user = strdup("");
 	conf->template_dir = strdup("/run/runk/templates");
 	conf->max_templates = 4;
 	conf->template_ttl_s = 86400;
@@ -226,5 +230,6 @@ void runk_conf_release(struct runk_conf *conf)
 	free(conf->allowed_annotations);
 	free(conf->source);
 	free(conf->template_dir);
+	free(conf->jail_user);
 	memset(conf, 0, sizeof(*conf));
 }

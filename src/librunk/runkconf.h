@@ -22,6 +22,8 @@ struct runk_conf {
 	unsigned int default_maxmemory_mib; /* 0: the host's memory */
 	unsigned int memory_overhead_mib;   /* what the host allows QEMU itself */
 	unsigned int boot_timeout_s;
+	bool jail;	 /* [hypervisor] jail: QEMU in its own mount namespace, pivoted (jail.h) */
+	char *jail_user; /* [hypervisor] user: QEMU's user; "" = root with the share's caps */
 	bool sandbox_cgroup_only;
 	bool debug;
 	char *log_level;	   /* error | warning | info | debug */

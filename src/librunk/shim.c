@@ -439,6 +439,7 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	const struct shim_options *o = s->opts;
 	const struct runk_conf *conf = o->conf;
 	cleanup_free char *agent = NULL, *qmp = NULL, *share = NULL, *qlog = NULL, *clog = NULL;
+	cleanup_free char *jail = NULL;
 	struct vm_config cfg = {0};
 	const char *why = NULL;
 	enum vm_accel requested;
@@ -447,7 +448,8 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	    asprintf(&qmp, "%s/%s", o->state_dir, QMP_SOCKET) < 0 ||
 	    asprintf(&share, "%s/%s", o->state_dir, SHARE_DIR) < 0 ||
 	    asprintf(&qlog, "%s/%s", o->state_dir, QEMU_LOG) < 0 ||
-	    asprintf(&clog, "%s/%s", o->state_dir, CONSOLE_LOG) < 0)
+	    asprintf(&clog, "%s/%s", o->state_dir, CONSOLE_LOG) < 0 ||
+	    asprintf(&jail, "%s/%s", o->state_dir, JAIL_DIR) < 0)
 		abort();
 	if (vm_accel_parse(conf->accel, &requested, err) < 0 ||
 	    vm_accel_resolve(requested, &cfg.accel, &why, err) < 0)
@@ -467,6 +469,9 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	cfg.console_log = o->debug ? clog : NULL;
 	cfg.debug = o->debug;
 	cfg.start_timeout_ms = (int)conf->boot_timeout_s * 1000;
+	/* Inside the state dir: delete removes it with everything else. */
+	cfg.jail_dir = conf->jail ? jail : NULL;
+	cfg.jail_user = conf->jail_user;
 	if (access(cfg.kernel, R_OK) < 0)
 		return runk_error_errno(err, errno, "guest kernel `%s`", cfg.kernel);
 	if (access(cfg.initrd, R_OK) < 0)

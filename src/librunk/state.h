@@ -33,6 +33,7 @@ struct runk_state {
 #define AGENT_SOCKET  "agent.sock"
 #define QMP_SOCKET    "qmp.sock"
 #define SHARE_DIR     "share"
+#define JAIL_DIR      "jail" /* QEMU's root (hypervisor/jail.h) */
 #define QEMU_LOG      "qemu.log"
 #define CONSOLE_LOG   "console.log"
 #define SHIM_PID_FILE "shim.pid" /* "PID START_TIME", written by the shim as it starts */

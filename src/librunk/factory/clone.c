@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,20 +54,18 @@ static int query_running(struct vm *vm, bool *running, runk_error_t *err)
 	return 0;
 }
 
-/* migrate-incoming, then wait until the VM runs (QEMU exits if the stream is bad). */
+/* migrate-incoming from a descriptor (getfd), then wait until the VM runs (QEMU exits if the stream
+ * is bad). */
 static int restore(struct vm *vm, const char *devstate, runk_error_t *err)
 {
-	cleanup_free char *uri = NULL, *quoted = NULL, *args = NULL;
+	cleanup_close int fd = open(devstate, O_RDONLY | O_CLOEXEC);
 	long long deadline = now_ms() + CLONE_TIMEOUT_MS;
 	bool running = false;
 
-	if (asprintf(&uri, "exec:cat %s", devstate) < 0)
-		abort();
-	quoted = qmp_quote(uri);
-	if (asprintf(&args, "{\"uri\":%s}", quoted) < 0)
-		abort();
-	if (factory_migrate_caps(vm, err) < 0 ||
-	    qmp_execute(vm_qmp(vm), "migrate-incoming", args, NULL, err) < 0)
+	if (fd < 0)
+		return runk_error_errno(err, errno, "open `%s`", devstate);
+	if (factory_migrate_caps(vm, err) < 0 || qmp_getfd(vm_qmp(vm), "devstate", fd, err) < 0 ||
+	    qmp_execute(vm_qmp(vm), "migrate-incoming", "{\"uri\":\"fd:devstate\"}", NULL, err) < 0)
 		return -1;
 	for (;;) {
 		if (vm_wait(vm, 0, NULL, NULL) == 1) {

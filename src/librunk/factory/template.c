@@ -128,8 +128,8 @@ void factory_template_config(const struct vm_config *base, const char *params,
 	out->name = NULL;
 	out->console_log = NULL;
 	out->qemu_log = NULL;
-	/* migrate to and from exec:cat needs a fork+exec in QEMU. */
-	out->allow_spawn = true;
+	/* Migration goes through descriptors runk passes (getfd): no spawn. */
+	out->allow_spawn = false;
 	out->mem_shared = true;
 	out->incoming = false;
 	/* A clone never boots: the guest kernel's verbosity is not worth a template each. */
@@ -266,17 +266,22 @@ bool factory_path_safe(const char *path)
 	return *path == '/';
 }
 
+/*
+ * The device state goes to a file runk opens and hands over (getfd): QEMU,
+ * jailed and under spawn=deny, can neither run `cat` nor name the path.
+ */
 static int save_template(struct vm *vm, const char *dir, runk_error_t *err)
 {
-	cleanup_free char *uri = NULL, *quoted = NULL, *args = NULL;
+	cleanup_free char *path = NULL;
+	cleanup_close int fd = -1;
 
-	if (asprintf(&uri, "exec:cat > %s/devstate", dir) < 0)
+	if (asprintf(&path, "%s/devstate", dir) < 0)
 		abort();
-	quoted = qmp_quote(uri);
-	if (asprintf(&args, "{\"uri\":%s}", quoted) < 0)
-		abort();
-	if (factory_migrate_caps(vm, err) < 0 ||
-	    qmp_execute(vm_qmp(vm), "migrate", args, NULL, err) < 0)
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return runk_error_errno(err, errno, "create `%s`", path);
+	if (factory_migrate_caps(vm, err) < 0 || qmp_getfd(vm_qmp(vm), "devstate", fd, err) < 0 ||
+	    qmp_execute(vm_qmp(vm), "migrate", "{\"uri\":\"fd:devstate\"}", NULL, err) < 0)
 		return -1;
 	return wait_migration(vm, err);
 }
@@ -314,6 +319,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 {
 	cleanup_free char *params = factory_params(base);
 	cleanup_free char *agent_sock = NULL, *qmp_sock = NULL, *share = NULL, *mem = NULL;
+	cleanup_free char *jail = NULL;
 	cleanup_vm struct vm *vm = NULL;
 	struct agent_conn agent = {.fd = -1};
 	struct vm_config cfg;
@@ -322,7 +328,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 
 	if (asprintf(&agent_sock, "%s/agent.sock", dir) < 0 ||
 	    asprintf(&qmp_sock, "%s/qmp.sock", dir) < 0 || asprintf(&share, "%s/share", dir) < 0 ||
-	    asprintf(&mem, "%s/mem", dir) < 0)
+	    asprintf(&mem, "%s/mem", dir) < 0 || asprintf(&jail, "%s/jail", dir) < 0)
 		abort();
 	if (mkdir(share, 0700) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", share);
@@ -332,6 +338,9 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 	cfg.share_dir = share;
 	cfg.mem_path = mem;
 	cfg.name = "runk-template";
+	/* The template's own jail, inside the build dir (a clone gets its container's). */
+	cfg.jail_dir = conf->jail ? jail : NULL;
+	cfg.jail_user = conf->jail_user;
 	if (vm_start(&cfg, &vm, err) < 0)
 		return runk_error_prefix(err, "start the template VM");
 	if (agent_connect(agent_sock, 5000, &agent, err) < 0)
@@ -348,6 +357,8 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 	unlink(agent_sock);
 	unlink(qmp_sock);
 	rmdir(share);
+	if (remove_tree(jail, err) < 0)
+		return -1;
 	log_debug("template %s built in %lld ms", key, now_ms() - started);
 	if (write_meta(dir, base, key, err) < 0)
 		return -1;

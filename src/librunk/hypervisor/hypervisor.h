@@ -66,6 +66,14 @@ struct vm_config {
 	bool incoming;	      /* -incoming defer: wait for QMP migrate-incoming (a clone) */
 	int start_timeout_ms; /* launch → QMP ready; 0 = VM_START_TIMEOUT_MS */
 	bool debug;	      /* verbose guest kernel (no "quiet") */
+	/*
+	 * The jail (jail.c): QEMU runs pivoted into this directory, which
+	 * vm_start creates and fills; NULL = QEMU sees the host's filesystem.
+	 * jail_user: "" or NULL = root with only the share's capabilities, else
+	 * a user name or uid[:gid] QEMU runs as, with no capabilities at all.
+	 */
+	const char *jail_dir;
+	const char *jail_user;
 
 	/* Network devices, in this order. */
 	const struct vm_nic *nics;

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "hypervisor/hypervisor.h"
+#include "hypervisor/jail.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -323,8 +324,10 @@ static int open_output(const struct vm_config *cfg, int *write_fd, int *read_fd,
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn))
-exec_qemu(char **argv, const struct vm_config *cfg, pid_t parent, int out_fd, int errpipe)
+exec_qemu(char **argv, const struct vm_config *cfg, const struct vm_jail *jail, pid_t parent,
+	  int out_fd, int errpipe)
 {
+	const char *step = "";
 	sigset_t none;
 	int devnull, e;
 
@@ -349,21 +352,31 @@ exec_qemu(char **argv, const struct vm_config *cfg, pid_t parent, int out_fd, in
 	for (size_t i = 0; i < cfg->n_nics; i++)
 		if (fcntl(cfg->nics[i].tap_fd, F_SETFD, 0) < 0)
 			goto fail;
+	if (jail) {
+		e = vm_jail_enter(jail, &step);
+		if (e < 0) {
+			errno = -e;
+			goto fail;
+		}
+		step = "";
+	}
 	execvp(argv[0], argv);
 fail:
+	/* errno, then what failed (the jail's step), for the parent's message. */
 	e = errno;
-	if (write(errpipe, &e, sizeof(e)) < 0) {
+	if (write(errpipe, &e, sizeof(e)) < 0 || write(errpipe, step, strlen(step)) < 0) {
 		/* nothing left to report with */
 	}
 	_exit(127);
 }
 
-static int spawn(char **argv, const struct vm_config *cfg, int out_fd, pid_t *pid_out,
-		 runk_error_t *err)
+static int spawn(char **argv, const struct vm_config *cfg, const struct vm_jail *jail, int out_fd,
+		 pid_t *pid_out, runk_error_t *err)
 {
 	pid_t parent = getpid(), pid;
 	int pipefd[2];
 	int child_errno = 0;
+	char step[256] = "";
 	ssize_t n;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -377,15 +390,19 @@ static int spawn(char **argv, const struct vm_config *cfg, int out_fd, pid_t *pi
 		return runk_error_errno(err, saved, "fork");
 	}
 	if (pid == 0)
-		exec_qemu(argv, cfg, parent, out_fd, pipefd[1]);
+		exec_qemu(argv, cfg, jail, parent, out_fd, pipefd[1]);
 	close(pipefd[1]);
 	do
 		n = read(pipefd[0], &child_errno, sizeof(child_errno));
 	while (n < 0 && errno == EINTR);
+	if (n > 0 && read(pipefd[0], step, sizeof(step) - 1) < 0)
+		step[0] = '\0';
 	close(pipefd[0]);
 	if (n > 0) {
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (step[0])
+			return runk_error_errno(err, child_errno, "jail QEMU: %s", step);
 		return runk_error_errno(err, child_errno, "cannot execute `%s`", argv[0]);
 	}
 	*pid_out = pid;
@@ -547,8 +564,17 @@ static int vm_start_once(const struct vm_config *cfg, struct vm **vm_out, runk_e
 	cleanup_strv char **argv = NULL;
 	cleanup_close int out_w = -1;
 	cleanup_vm struct vm *vm = NULL;
+	cleanup_vm_jail struct vm_jail *jail = NULL;
+	struct vm_config jailed;
 
-	if (vm_build_argv(cfg, &argv, err) < 0)
+	/* A stale socket from an earlier run would be connected to in vain. */
+	if (unlink(cfg->qmp_socket) < 0 && errno != ENOENT)
+		return runk_error_errno(err, errno, "remove stale QMP socket `%s`",
+					cfg->qmp_socket);
+	/* Jailed, QEMU gets its own paths; the host keeps using cfg's. */
+	if (cfg->jail_dir && vm_jail_prepare(cfg, &jailed, &jail, err) < 0)
+		return -1;
+	if (vm_build_argv(jail ? &jailed : cfg, &argv, err) < 0)
 		return -1;
 	vm = calloc(1, sizeof(*vm));
 	if (vm == NULL)
@@ -558,11 +584,7 @@ static int vm_start_once(const struct vm_config *cfg, struct vm **vm_out, runk_e
 	vm->out_fd = -1;
 	if (open_output(cfg, &out_w, &vm->out_fd, &vm->out_start, err) < 0)
 		return -1;
-	/* A stale socket from an earlier run would be connected to in vain. */
-	if (unlink(cfg->qmp_socket) < 0 && errno != ENOENT)
-		return runk_error_errno(err, errno, "remove stale QMP socket `%s`",
-					cfg->qmp_socket);
-	if (spawn(argv, cfg, out_w, &vm->pid, err) < 0)
+	if (spawn(argv, cfg, jail, out_w, &vm->pid, err) < 0)
 		return -1;
 	vm->pidfd = (int)syscall(SYS_pidfd_open, vm->pid, 0);
 	if (wait_for_qmp(vm, cfg, err) < 0)

@@ -264,8 +264,53 @@ static bool valid_command_name(const char *command)
 	return true;
 }
 
+/* send_all with fd attached to the first byte (SCM_RIGHTS). */
+static int send_with_fd(int sock, const char *buf, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {0};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return send_all(sock, buf + n, len - (size_t)n);
+}
+
+static int execute(struct qmp *q, const char *command, const char *arguments, int fd,
+		   yajl_val *reply, runk_error_t *err);
+
 int qmp_execute(struct qmp *q, const char *command, const char *arguments, yajl_val *reply,
 		runk_error_t *err)
+{
+	return execute(q, command, arguments, -1, reply, err);
+}
+
+int qmp_getfd(struct qmp *q, const char *name, int fd, runk_error_t *err)
+{
+	cleanup_free char *quoted = qmp_quote(name), *args = NULL;
+
+	if (asprintf(&args, "{\"fdname\":%s}", quoted) < 0)
+		abort();
+	return execute(q, "getfd", args, fd, NULL, err);
+}
+
+static int execute(struct qmp *q, const char *command, const char *arguments, int fd,
+		   yajl_val *reply, runk_error_t *err)
 {
 	cleanup_free char *msg = NULL;
 	long long id = ++q->next_id;
@@ -281,7 +326,7 @@ int qmp_execute(struct qmp *q, const char *command, const char *arguments, yajl_
 		len = asprintf(&msg, "{\"execute\":\"%s\",\"id\":%lld}\n", command, id);
 	if (len < 0)
 		abort();
-	r = send_all(q->fd, msg, (size_t)len);
+	r = fd >= 0 ? send_with_fd(q->fd, msg, (size_t)len, fd) : send_all(q->fd, msg, (size_t)len);
 	if (r < 0) {
 		if (r == -EPIPE || r == -ECONNRESET)
 			q->closed = true;

@@ -62,6 +62,13 @@ int qmp_fd(const struct qmp *q);
 int qmp_execute(struct qmp *q, const char *command, const char *arguments, yajl_val *reply,
 		runk_error_t *err);
 
+/*
+ * Pass fd to QEMU under name (QMP getfd, the descriptor rides on the
+ * command with SCM_RIGHTS): "fd:<name>" migration URIs then use it, so
+ * QEMU needs neither to spawn a helper nor to open a path.
+ */
+int qmp_getfd(struct qmp *q, const char *name, int fd, runk_error_t *err);
+
 /* The "return" member of a reply from qmp_execute (never NULL for a valid reply). */
 yajl_val qmp_return(yajl_val reply);
 
