@@ -11,6 +11,8 @@
  *   <template_dir>/.build-<key>-*   a template being built (renamed into place)
  *   <template_dir>/<key>.lock       flock: one builder per key
  *   <template_dir>/<key>.failures   failed clones since the last good build
+ *   <template_dir>/<key>.stats      starts counted: pool, template, cold (flock)
+ *   <template_dir>/<key>.pool/      pre-started clones (pool.c)
  *
  * The key hashes everything a clone must share with its template: the QEMU
  * command line (with per-VM paths replaced), the identity (device, inode,
@@ -82,5 +84,57 @@ int factory_status(const struct runk_conf *conf, runk_error_t *err);
 int factory_default_config(const struct runk_conf *conf, unsigned int vcpus,
 			   unsigned int memory_mib, bool debug, struct vm_config *cfg,
 			   runk_error_t *err);
+
+/* ---- the pool (pool.c) ---- */
+
+/* A pooled VM a shim claimed; its keeper kills it once keeper_fd closes. */
+struct factory_claim {
+	char *dir; /* <template_dir>/<key>.pool/claimed-* */
+	pid_t qemu;
+	int keeper_fd;
+	int agent_fd; /* the agent connection, handed over by the keeper */
+};
+
+char *factory_pool_dir(const struct runk_conf *conf, const char *key);
+
+/*
+ * Start keepers (detached) until key has [factory] pool live entries.  With
+ * state_dir (a shim), each waits until that shim's container is created.
+ */
+void factory_pool_fill(const struct vm_config *base, const struct runk_conf *conf, const char *key,
+		       const char *state_dir);
+
+/* 0: a ready pooled VM of key is ours; -1: none. */
+int factory_pool_claim(const struct runk_conf *conf, const char *key, struct factory_claim *claim);
+
+/* Hang up on the keeper (it kills the VM if it still runs) and free claim. */
+void factory_claim_release(struct factory_claim *claim);
+
+/* Mount a copy of source (the container's share, with its mounts) at <claim>/share/<id> for QEMU.
+ */
+int factory_pool_share(const struct factory_claim *claim, const char *source, const char *id,
+		       runk_error_t *err);
+
+struct agent_conn;
+struct proto_json;
+
+/* One request to a clone's agent with the clone's short timeout; json is consumed (clone.c). */
+int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_error_t *err);
+int factory_agent_ping(struct agent_conn *agent, runk_error_t *err);
+/* Give the guest host entropy and make it reseed its CRNG now (clone.c). */
+int factory_reseed(struct agent_conn *agent, runk_error_t *err);
+
+/* migrate-incoming from devstate and wait until the VM runs (clone.c). */
+int factory_restore(struct vm *vm, const char *devstate, runk_error_t *err);
+
+/* ---- counters (housekeeping.c) ---- */
+
+enum factory_start { FACTORY_START_POOL, FACTORY_START_TEMPLATE, FACTORY_START_COLD };
+
+/* Count one VM start of key's size (flocked read-modify-write of <key>.stats). */
+void factory_count(const struct runk_conf *conf, const char *key, enum factory_start how);
+
+/* One line for runk check: template dir, templates, pool entries ready/claimed. */
+char *factory_summary(const struct runk_conf *conf);
 
 #endif

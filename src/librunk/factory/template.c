@@ -433,6 +433,7 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 		unlink(failures);
 	}
 	factory_evict(conf);
+	factory_pool_fill(base, conf, key, NULL);
 	return 0;
 }
 
@@ -451,8 +452,11 @@ static void builder_detach(const char *state_dir)
 	char *targets[256];
 	size_t n = 0;
 
-	if (asprintf(&share_prefix, "%s/share/", state_dir) < 0)
+	/* Without a shim (runk factory init) there is no container share to let go of. */
+	if (asprintf(&share_prefix, "%s/share/", state_dir ? state_dir : "") < 0)
 		abort();
+	if (state_dir == NULL)
+		share_prefix[0] = '\0';
 	/*
 	 * Our own copy of the shim's mount namespace, private, so unmounting the
 	 * container's files here never reaches the shim (a fork shares it).
@@ -501,7 +505,8 @@ static void builder_detach(const char *state_dir)
  * is gone.  True only if the container was created: a VM that did not come
  * up (a broken initrd, a dying QEMU) is no template to build.
  */
-static bool builder_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
+bool factory_wait_created(pid_t shim, const char *state_dir, int timeout_ms);
+bool factory_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
 {
 	cleanup_free char *sock = NULL;
 	int pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
@@ -533,7 +538,7 @@ static bool builder_wait_created(pid_t shim, const char *state_dir, int timeout_
 }
 
 /* Where a builder's messages go when runk logs to stderr (a container's stdio). */
-static void builder_stdio(const struct runk_conf *conf)
+static void builder_stdio(const struct runk_conf *conf, int keep_too)
 {
 	cleanup_free char *log = NULL;
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
@@ -553,7 +558,7 @@ static void builder_stdio(const struct runk_conf *conf)
 	}
 	dup2(fd >= 0 ? fd : devnull, STDERR_FILENO);
 	for (int i = 3; i < 1024; i++)
-		if (i != keep)
+		if (i != keep && i != keep_too)
 			close(i);
 }
 
@@ -562,9 +567,9 @@ static void builder_stdio(const struct runk_conf *conf)
  * (tools and tests look for a container's processes by it): rename it in
  * place, as setproctitle does, over the argv area /proc/self/stat gives.
  */
-static void builder_retitle(void)
+static void builder_retitle(const char *title)
 {
-	static const char title[] = "runk-template-builder";
+	size_t size = strlen(title) + 1;
 	unsigned long start = 0, end = 0;
 	char buf[4096], *p;
 	ssize_t n;
@@ -582,10 +587,31 @@ static void builder_retitle(void)
 	for (int field = 2; p && field < 48; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p, " %lu %lu", &start, &end) != 2 || end <= start ||
-	    end - start < sizeof(title))
+	    end - start < size)
 		return;
 	memset((void *)start, 0, end - start);
-	memcpy((void *)start, title, sizeof(title));
+	memcpy((void *)start, title, size);
+}
+
+/*
+ * A detached helper (template builder, pool keeper), forked from a shim or
+ * runk: its own title, default signals, stdio to build.log, out of the
+ * shim's cgroups, in its own mount namespace without the container's mounts.
+ */
+void factory_detach_process(const char *title, const struct runk_conf *conf, const char *state_dir,
+			    int keep_fd);
+void factory_detach_process(const char *title, const struct runk_conf *conf, const char *state_dir,
+			    int keep_fd)
+{
+	sigset_t none;
+
+	prctl(PR_SET_NAME, title); /* cut to 15 bytes */
+	builder_retitle(title);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	builder_stdio(conf, keep_fd);
+	builder_detach(state_dir);
 }
 
 static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
@@ -593,20 +619,13 @@ static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
 						  const char *state_dir)
 {
 	cleanup_error runk_error_t err = NULL;
-	sigset_t none;
 	bool built;
 
-	prctl(PR_SET_NAME, "runk-template");
-	builder_retitle();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	builder_stdio(conf);
-	builder_detach(state_dir);
+	factory_detach_process("runk-template-builder", conf, state_dir, -1);
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0) {
 		/* a builder at normal priority is still correct */
 	}
-	if (!builder_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000)) {
+	if (!factory_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000)) {
 		log_debug("no VM template: the container that would have shown the VM works was "
 			  "not created");
 		_exit(0);
