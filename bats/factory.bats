@@ -61,7 +61,7 @@ own_rootfs() {
 	run runk --debug --log "$TEST_DIR/clone.log" run --bundle "$BUNDLE" c2
 	assert_success
 	assert_output --partial hello
-	grep -q "cloned from template" "$TEST_DIR/clone.log"
+	grep -qE "cloned from template|taken from the pool" "$TEST_DIR/clone.log"
 }
 
 @test "factory: two clones read different random bytes and uuids" {
@@ -87,7 +87,7 @@ own_rootfs() {
 	run runk --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" t1
 	after=$(date +%s)
 	assert_success
-	grep -q "cloned from template" "$TEST_DIR/log"
+	grep -qE "cloned from template|taken from the pool" "$TEST_DIR/log"
 	[ "$output" -ge $((before - 1)) ]
 	[ "$output" -le $((after + 1)) ]
 }
@@ -111,6 +111,8 @@ clone-b"
 }
 
 @test "factory: a truncated devstate falls back to a cold boot with a warning and is rebuilt" {
+	# A pooled VM was restored before the damage: this is about the template itself.
+	printf 'pool = 0\n' >>"$RUNK_CONF"
 	template_ready
 	local size
 	truncate -s 1000 "$FACTORY_DIR/$KEY/devstate"
@@ -282,4 +284,27 @@ pool_qemu() {
 	! grep -q "taken from the pool" "$TEST_DIR/log"
 	run runk check
 	assert_line --regexp "^ok +factory +$FACTORY_DIR, [0-9]+ templates?, pool 0 per template"
+}
+
+@test "factory: one template serves every vCPU count: clones bring vCPUs online (nproc follows sizing)" {
+	template_ready
+	local host want
+	host=$(nproc)
+	[ "$host" -ge 2 ] || skip "one host CPU: every VM has 1 vCPU"
+	run runk factory status
+	assert_output --regexp "$KEY +$host "
+	make_bundle "$BUNDLE" sh -c 'nproc; cat /sys/devices/system/cpu/online'
+	# 1 vCPU: the template's own state.
+	run runk --debug --log "$TEST_DIR/log1" run --bundle "$BUNDLE" v1
+	assert_success
+	assert_line --index 0 1
+	grep -qE "cloned from template $KEY|pool of template $KEY" "$TEST_DIR/log1"
+	# quota = period: default 1 + 1 = 2 vCPUs, same memory, so the same template.
+	bundle_jq "$BUNDLE" '.linux.resources.cpu = {"quota": 100000, "period": 100000}'
+	want=2
+	run runk --debug --log "$TEST_DIR/log2" run --bundle "$BUNDLE" v2
+	assert_success
+	assert_line --index 0 "$want"
+	assert_line --index 1 "0-$((want - 1))"
+	grep -qE "cloned from template $KEY|pool of template $KEY" "$TEST_DIR/log2"
 }

@@ -188,14 +188,30 @@ int factory_reseed(struct agent_conn *agent, runk_error_t *err)
 }
 
 /* The host speaks first to a restored VM. */
-static int first_words(struct shim *s, const char *agent_socket, runk_error_t *err)
+static int first_words(struct shim *s, const char *agent_socket, unsigned int vcpus,
+		       runk_error_t *err)
 {
 	if (agent_connect(agent_socket, 5000, &s->agent, err) < 0)
 		return -1;
 	/* The order matters: nothing container-specific before the clock and the entropy. */
 	if (simple_op(&s->agent, "ping", err) < 0 || settime(&s->agent, err) < 0 ||
-	    factory_reseed(&s->agent, err) < 0 || simple_op(&s->agent, "mount-share", err) < 0)
+	    factory_reseed(&s->agent, err) < 0 || factory_online_cpus(&s->agent, vcpus, err) < 0 ||
+	    simple_op(&s->agent, "mount-share", err) < 0)
 		return -1;
+	return 0;
+}
+
+int factory_online_cpus(struct agent_conn *agent, unsigned int vcpus, runk_error_t *err)
+{
+	struct proto_json *json;
+
+	if (vcpus <= 1)
+		return 0;
+	json = proto_json_new();
+	proto_json_add_string(json, "op", "cpus");
+	proto_json_add_int(json, "online", vcpus);
+	if (factory_agent_call(agent, json, err) < 0)
+		return runk_error_prefix(err, "cpus");
 	return 0;
 }
 
@@ -223,7 +239,7 @@ static int start_clone(struct shim *s, const struct vm_config *base, const char 
 	cleanup_free char *devstate = factory_path(conf, key, "devstate");
 	struct vm_config cfg;
 
-	factory_template_config(base, params, &cfg);
+	factory_template_config(base, params, factory_template_vcpus(conf), &cfg);
 	/* Per VM, not part of the key: */
 	cfg.name = base->name;
 	cfg.agent_socket = base->agent_socket;
@@ -241,7 +257,7 @@ static int start_clone(struct shim *s, const struct vm_config *base, const char 
 		return runk_error_errno(err, errno, "pidfd_open QEMU");
 	if (factory_restore(s->vm, devstate, err) < 0)
 		return -1;
-	return first_words(s, base->agent_socket, err);
+	return first_words(s, base->agent_socket, base->vcpus, err);
 }
 
 /*
@@ -282,6 +298,7 @@ static int start_pooled(struct shim *s, const struct factory_claim *claim, runk_
 		return -1;
 	/* Time passed while it waited; its own entropy again, then the share. */
 	if (settime(&s->agent, err) < 0 || factory_reseed(&s->agent, err) < 0 ||
+	    factory_online_cpus(&s->agent, o->vcpus, err) < 0 ||
 	    simple_op(&s->agent, "mount-share", err) < 0)
 		return -1;
 	return 0;
@@ -363,7 +380,7 @@ int factory_try_clone(struct shim *s, const struct vm_config *cfg)
 			    conf->template_dir);
 		return -1;
 	}
-	if (factory_key(cfg, key, &err) < 0) {
+	if (factory_key(cfg, conf, key, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_debug("cold boot without a template: %s", text);

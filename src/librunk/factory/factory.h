@@ -28,9 +28,11 @@
 #include "hypervisor/hypervisor.h"
 #include "runkconf.h"
 
-#define FACTORY_FORMAT	     1
-#define FACTORY_KEY_LEN	     32
-#define FACTORY_PARAM	     "runk.template=1"
+#define FACTORY_FORMAT	2
+#define FACTORY_KEY_LEN 32
+#define FACTORY_PARAM	"runk.template=1"
+/* A template boots one vCPU of all its present ones; clones bring up what they need. */
+#define FACTORY_CPU_PARAM    "maxcpus=1"
 #define FACTORY_MAX_FAILURES 3
 
 struct shim;
@@ -44,14 +46,24 @@ struct shim;
  */
 int factory_try_clone(struct shim *s, const struct vm_config *cfg);
 
-/* The template's own config for a VM config: runk.template=1, shared RAM at mem_path. */
-void factory_template_config(const struct vm_config *base, const char *params,
+/*
+ * vCPUs of every template: the most a container may get (default_maxvcpus,
+ * at most the host's).  One template serves every vCPU count of a memory size.
+ */
+unsigned int factory_template_vcpus(const struct runk_conf *conf);
+
+/*
+ * The template's own config for a VM config: runk.template=1 maxcpus=1,
+ * vcpus present, shared RAM at mem_path.
+ */
+void factory_template_config(const struct vm_config *base, const char *params, unsigned int vcpus,
 			     struct vm_config *out);
 
 /* The template key of a VM config (the template's form of it). */
-int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], runk_error_t *err);
+int factory_key(const struct vm_config *base, const struct runk_conf *conf,
+		char key[FACTORY_KEY_LEN + 1], runk_error_t *err);
 
-/* Kernel parameters of a template: base's and runk.template=1.  Caller frees. */
+/* Kernel parameters of a template: base's, runk.template=1 and maxcpus=1.  Caller frees. */
 char *factory_params(const struct vm_config *base);
 
 /* Path of <template_dir>/<key>[/name].  Caller frees. */
@@ -121,6 +133,8 @@ struct proto_json;
 /* One request to a clone's agent with the clone's short timeout; json is consumed (clone.c). */
 int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_error_t *err);
 int factory_agent_ping(struct agent_conn *agent, runk_error_t *err);
+/* Bring the clone's vCPUs up to vcpus (nothing to do for 1). */
+int factory_online_cpus(struct agent_conn *agent, unsigned int vcpus, runk_error_t *err);
 /* Give the guest host entropy and make it reseed its CRNG now (clone.c). */
 int factory_reseed(struct agent_conn *agent, runk_error_t *err);
 

@@ -168,7 +168,7 @@ static int keeper_start_vm(struct keeper *k, const struct vm_config *base, runk_
 
 	if (mkdir(share, 0755) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", share);
-	factory_template_config(base, params, &cfg);
+	factory_template_config(base, params, factory_template_vcpus(k->conf), &cfg);
 	cfg.name = "runk-pool";
 	cfg.agent_socket = agent;
 	cfg.qmp_socket = qmp;

@@ -114,17 +114,31 @@ char *factory_params(const struct vm_config *base)
 {
 	char *params;
 
-	if (asprintf(&params, "%s%s" FACTORY_PARAM, base->kernel_params ? base->kernel_params : "",
+	if (asprintf(&params, "%s%s" FACTORY_PARAM " " FACTORY_CPU_PARAM,
+		     base->kernel_params ? base->kernel_params : "",
 		     base->kernel_params && *base->kernel_params ? " " : "") < 0)
 		abort();
 	return params;
 }
 
-void factory_template_config(const struct vm_config *base, const char *params,
+unsigned int factory_template_vcpus(const struct runk_conf *conf)
+{
+	long host = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int max = conf->default_maxvcpus;
+
+	/* As VM sizing clamps a container's vCPUs (vmsize.c). */
+	if (host > 0 && (max == 0 || max > (unsigned long)host))
+		max = (unsigned int)host;
+	return max ? max : 1;
+}
+
+void factory_template_config(const struct vm_config *base, const char *params, unsigned int vcpus,
 			     struct vm_config *out)
 {
 	*out = *base;
 	out->kernel_params = params;
+	/* All present, one online: a clone onlines the container's count (op cpus). */
+	out->vcpus = vcpus;
 	out->name = NULL;
 	out->console_log = NULL;
 	out->qemu_log = NULL;
@@ -136,8 +150,11 @@ void factory_template_config(const struct vm_config *base, const char *params,
 	out->debug = false;
 }
 
-int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], runk_error_t *err)
+int factory_key(const struct vm_config *base, const struct runk_conf *conf,
+		char key[FACTORY_KEY_LEN + 1], runk_error_t *err)
 {
+	unsigned int vcpus = factory_template_vcpus(conf);
+
 	cleanup_free char *params = factory_params(base);
 	cleanup_free char *qemu = NULL;
 	cleanup_strv char **argv = NULL;
@@ -145,7 +162,9 @@ int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], run
 	struct hash h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
 	char version[32];
 
-	factory_template_config(base, params, &cfg);
+	if (base->vcpus > vcpus)
+		return runk_error(err, "%u vCPUs: more than the templates' %u", base->vcpus, vcpus);
+	factory_template_config(base, params, vcpus, &cfg);
 	/* What may differ between a template and its clones gets one fixed value. */
 	cfg.agent_socket = "@agent";
 	cfg.qmp_socket = "@qmp";
@@ -281,8 +300,8 @@ static int save_template(struct vm *vm, const char *dir, runk_error_t *err)
 	return wait_migration(vm, err);
 }
 
-static int write_meta(const char *dir, const struct vm_config *cfg, const char *key,
-		      runk_error_t *err)
+static int write_meta(const char *dir, const struct vm_config *cfg, unsigned int vcpus,
+		      const char *key, runk_error_t *err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	int len;
@@ -292,7 +311,7 @@ static int write_meta(const char *dir, const struct vm_config *cfg, const char *
 	len = asprintf(&text,
 		       "key=%s\nformat=%d\nvcpus=%u\nmemory_mib=%u\nkernel=%s\ninitrd=%s\n"
 		       "created=%lld\n",
-		       key, FACTORY_FORMAT, cfg->vcpus, cfg->memory_mib, cfg->kernel,
+		       key, FACTORY_FORMAT, vcpus, cfg->memory_mib, cfg->kernel,
 		       cfg->initrd ? cfg->initrd : "", (long long)time(NULL));
 	if (len < 0)
 		abort();
@@ -326,7 +345,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 		abort();
 	if (mkdir(share, 0700) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", share);
-	factory_template_config(base, params, &cfg);
+	factory_template_config(base, params, factory_template_vcpus(conf), &cfg);
 	cfg.agent_socket = agent_sock;
 	cfg.qmp_socket = qmp_sock;
 	cfg.share_dir = share;
@@ -349,7 +368,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 	unlink(qmp_sock);
 	rmdir(share);
 	log_debug("template %s built in %lld ms", key, now_ms() - started);
-	if (write_meta(dir, base, key, err) < 0)
+	if (write_meta(dir, base, factory_template_vcpus(conf), key, err) < 0)
 		return -1;
 	unlink_in(dir, "used");
 	return 0;
@@ -405,7 +424,7 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 				  "[factory] template_dir `%s`: not an absolute path of "
 				  "letters, digits and /._-+",
 				  conf->template_dir);
-	if (factory_key(base, key, err) < 0 || mkdir_p(conf->template_dir, 0700, err) < 0)
+	if (factory_key(base, conf, key, err) < 0 || mkdir_p(conf->template_dir, 0700, err) < 0)
 		return -1;
 	lock = lock_key(conf, key);
 	if (lock < 0)
