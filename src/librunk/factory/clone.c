@@ -356,8 +356,7 @@ static bool try_pool(struct shim *s, const struct vm_config *cfg, const char *ke
 	free(claim.dir);
 	mark_used(conf, key);
 	factory_count(conf, key, FACTORY_START_POOL);
-	factory_pool_fill(cfg, conf, key, s->opts->state_dir);
-	s->hello = true;
+	s->hello = true; /* the keeper started the replacement */
 	log_debug("VM for %s taken from the pool of template %s in %lld ms", s->opts->id, key,
 		  now_ms() - started);
 	return true;

@@ -111,6 +111,8 @@ static int unix_address(const char *path, struct sockaddr_un *addr)
 /* ---- the keeper ---- */
 
 struct keeper {
+	const struct vm_config *base;
+	const char *key;
 	const struct runk_conf *conf;
 	char *pool;	 /* <template_dir>/<key>.pool */
 	char *entry;	 /* its current path (renamed on claim) */
@@ -279,6 +281,13 @@ static void keeper_accept(struct keeper *k)
 	}
 	free(k->entry);
 	k->entry = steal_pointer(&claimed);
+	/*
+	 * The replacement comes from us, not from the claiming shim: under an
+	 * engine's subreaper (conmon, a containerd shim) a keeper would be
+	 * adopted by it and keep it alive.  Forked before the shim mounts its
+	 * share in our namespace; the new keeper drops any it copies anyway.
+	 */
+	factory_pool_fill(k->base, k->conf, k->key, NULL);
 	snprintf(reply, sizeof(reply), "ok %d\n", (int)k->qemu);
 	if (send_with_fd(fd, reply, k->agent.fd) < 0) {
 		close(fd);
@@ -360,13 +369,26 @@ void factory_detach_process(const char *title, const struct runk_conf *conf, con
 /* Wait until a shim reported its container created or is gone (template.c). */
 bool factory_wait_created(pid_t shim, const char *state_dir, int timeout_ms);
 
+/*
+ * Orphans go to init, or to the nearest subreaper among our ancestors (conmon,
+ * a containerd shim), which would wait for a keeper that lives for hours.
+ */
+static bool adopted_by_init(pid_t intermediate)
+{
+	for (int i = 0; i < 1000 && getppid() == intermediate; i++)
+		usleep(1000);
+	return getppid() == 1;
+}
+
 static __attribute__((noreturn)) void keeper_run(const struct vm_config *base,
 						 const struct runk_conf *conf, const char *key,
 						 char *entry, int dir_fd, pid_t shim,
-						 const char *state_dir)
+						 const char *state_dir, pid_t intermediate)
 {
 	cleanup_error runk_error_t err = NULL;
-	struct keeper k = {.conf = conf,
+	struct keeper k = {.base = base,
+			   .key = key,
+			   .conf = conf,
 			   .pool = factory_pool_dir(conf, key),
 			   .entry = entry,
 			   .dir_fd = dir_fd,
@@ -375,10 +397,21 @@ static __attribute__((noreturn)) void keeper_run(const struct vm_config *base,
 			   .qemu = -1,
 			   .qemu_pidfd = -1,
 			   .agent = {.fd = -1}};
-	cleanup_free char *ready = NULL;
+	cleanup_free char *ready = NULL, *shares = NULL;
 
 	snprintf(k.suffix, sizeof(k.suffix), "%s", strrchr(entry, '-') + 1);
-	factory_detach_process("runk-pool-keeper", conf, state_dir, dir_fd);
+	/* A shim's container share, or (spawned by a claimed keeper) the shares in the pool. */
+	if (state_dir ? asprintf(&shares, "%s/share/", state_dir) < 0
+		      : asprintf(&shares, "%s/", k.pool) < 0)
+		abort();
+	factory_detach_process("runk-pool-keeper", conf, shares, dir_fd);
+	if (!adopted_by_init(intermediate)) {
+		log_debug(
+			"no pooled VM started from under a subreaper (an engine's monitor "
+			"would wait for it): the pool refills from keepers and runk factory init");
+		remove_tree(entry, NULL);
+		_exit(0);
+	}
 	/* Let the container that asked for us boot first: two cores go far. */
 	if (state_dir)
 		factory_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000);
@@ -450,9 +483,10 @@ static void spawn_keeper(const struct vm_config *base, const struct runk_conf *c
 		return;
 	}
 	setsid();
+	pid = getpid();
 	if (fork() != 0)
 		_exit(0);
-	keeper_run(base, conf, key, steal_pointer(&entry), dir_fd, shim, state_dir);
+	keeper_run(base, conf, key, steal_pointer(&entry), dir_fd, shim, state_dir, pid);
 }
 
 void factory_pool_fill(const struct vm_config *base, const struct runk_conf *conf, const char *key,

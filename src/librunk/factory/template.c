@@ -463,19 +463,16 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
  * entered (back to each hierarchy's root) and let go of the shim's mounts of
  * the container's files.
  */
-static void builder_detach(const char *state_dir)
+static void builder_detach(const char *unmount_prefix)
 {
-	cleanup_free char *share_prefix = NULL;
+	cleanup_free char *share_prefix = strdup(unmount_prefix ? unmount_prefix : "");
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 	char *targets[256];
 	size_t n = 0;
 
-	/* Without a shim (runk factory init) there is no container share to let go of. */
-	if (asprintf(&share_prefix, "%s/share/", state_dir ? state_dir : "") < 0)
+	if (share_prefix == NULL)
 		abort();
-	if (state_dir == NULL)
-		share_prefix[0] = '\0';
 	/*
 	 * Our own copy of the shim's mount namespace, private, so unmounting the
 	 * container's files here never reaches the shim (a fork shares it).
@@ -617,10 +614,10 @@ static void builder_retitle(const char *title)
  * runk: its own title, default signals, stdio to build.log, out of the
  * shim's cgroups, in its own mount namespace without the container's mounts.
  */
-void factory_detach_process(const char *title, const struct runk_conf *conf, const char *state_dir,
-			    int keep_fd);
-void factory_detach_process(const char *title, const struct runk_conf *conf, const char *state_dir,
-			    int keep_fd)
+void factory_detach_process(const char *title, const struct runk_conf *conf,
+			    const char *unmount_prefix, int keep_fd);
+void factory_detach_process(const char *title, const struct runk_conf *conf,
+			    const char *unmount_prefix, int keep_fd)
 {
 	sigset_t none;
 
@@ -630,7 +627,7 @@ void factory_detach_process(const char *title, const struct runk_conf *conf, con
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	builder_stdio(conf, keep_fd);
-	builder_detach(state_dir);
+	builder_detach(unmount_prefix);
 }
 
 static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
@@ -638,9 +635,12 @@ static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
 						  const char *state_dir)
 {
 	cleanup_error runk_error_t err = NULL;
+	cleanup_free char *shares = NULL;
 	bool built;
 
-	factory_detach_process("runk-template-builder", conf, state_dir, -1);
+	if (asprintf(&shares, "%s/share/", state_dir) < 0)
+		abort();
+	factory_detach_process("runk-template-builder", conf, shares, -1);
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0) {
 		/* a builder at normal priority is still correct */
 	}
