@@ -308,3 +308,36 @@ pool_qemu() {
 	assert_line --index 1 "0-$((want - 1))"
 	grep -qE "cloned from template $KEY|pool of template $KEY" "$TEST_DIR/log2"
 }
+
+@test "factory: pool: a keeper that a subreaper (an engine's monitor) would adopt stands down" {
+	printf 'pool = 0\n' >>"$RUNK_CONF"
+	template_ready
+	sed -i '/^pool = 0$/d' "$RUNK_CONF"
+	make_bundle "$BUNDLE" echo adopted
+	# As conmon does: a subreaper runs runk; orphans of the shim come to it.
+	run python3 - "$RUNK_BIN" --root "$ROOT" --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" sr1 <<-'PY'
+		import ctypes, os, subprocess, sys, time
+		libc = ctypes.CDLL(None, use_errno=True)
+		if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+		    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+		r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+		print(r.stdout.strip())
+		# Anything adopted must end by itself: a keeper stands down at once.
+		deadline = time.time() + 20
+		while time.time() < deadline:
+		    try:
+		        pid, _ = os.waitpid(-1, os.WNOHANG)
+		    except ChildProcessError:
+		        print("no children left")
+		        break
+		    if pid == 0:
+		        time.sleep(0.1)
+		else:
+		    print("children left:", open(f"/proc/self/task/{os.getpid()}/children").read())
+	PY
+	assert_success
+	assert_line adopted
+	assert_line "no children left"
+	grep -qE "cloned from template" "$TEST_DIR/log"
+	[ -z "$(ls "$FACTORY_DIR/$KEY.pool" 2>/dev/null | grep -E '^(new|ready)-')" ]
+}

@@ -114,7 +114,7 @@ pss_of_state() { # state dir -> total PSS KiB of every shim and its QEMU
 	local total=0 pid q
 	for pid in $(jq -r .pid "$1"/*/state.json 2>/dev/null); do
 		# A pooled QEMU is not the shim's child: the shim's pidfd names it.
-		for q in "$pid" $(pgrep -P "$pid") $(cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "Pid:" {print $2}' | sort -u); do
+		for q in $( (echo "$pid"; pgrep -P "$pid"; cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "Pid:" {print $2}') | sort -u); do
 			total=$((total + $(awk '/^Pss:/ {print $2}' /proc/"$q"/smaps_rollup 2>/dev/null || echo 0)))
 		done
 	done
