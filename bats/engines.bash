@@ -29,6 +29,9 @@ engine_setup() {
 		boot_timeout = 60
 		[agent]
 		timeout = 60
+		[factory]
+		template = ${RUNK_TEST_TEMPLATES:-true}
+		template_dir = ${RUNK_TEST_TEMPLATE_DIR:-/dev/shm/runk-test-templates}
 	CONF
 	ENGINE_RUNK=$ENGINE_DIR/runk
 	if [ -n "${ENGINE_RUNTIME_BIN:-}" ]; then
