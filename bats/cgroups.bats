@@ -61,10 +61,10 @@ cg_cleanup() {
 	true
 }
 
-# The shim's PID and QEMU's (the shim's only child).
+# The shim's PID and QEMU's (the shim's only child, or the pooled VM it adopted).
 vm_pids() {
 	SHIM=$(runk state "$1" | jq -r .pid)
-	QEMU=$(tr -d ' ' <"/proc/$SHIM/task/$SHIM/children")
+	QEMU=$(qemu_of "$SHIM")
 	[ -n "$QEMU" ] || fail "no QEMU under shim $SHIM"
 }
 

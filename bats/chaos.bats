@@ -50,7 +50,7 @@ chaos_one() {
 	shim) victim=$(shim_pid "$id" "$caller") ;;
 	qemu)
 		victim=$(shim_pid "$id" "$caller")
-		[ -z "$victim" ] || victim=$(children_of "$victim" | awk '{print $1}')
+		[ -z "$victim" ] || victim=$(qemu_of "$victim")
 		;;
 	esac
 	[ -z "$victim" ] || kill -9 "$victim" 2>/dev/null || true
@@ -105,7 +105,7 @@ chaos_one() {
 	[ "$(status_of $ID)" = running ]
 	local shim qemu i st=""
 	shim=$(runk state $ID | jq -r .pid)
-	qemu=$(children_of "$shim" | awk '{print $1}')
+	qemu=$(qemu_of "$shim")
 	[ -n "$qemu" ] || fail "no QEMU under the shim $shim"
 	kill -9 "$qemu"
 	for i in $(seq 20); do
@@ -128,7 +128,7 @@ chaos_one() {
 		sleep 0.1
 	done
 	shim=$(runk state $ID | jq -r .pid)
-	qemu=$(children_of "$shim" | awk '{print $1}')
+	qemu=$(qemu_of "$shim")
 	[ -n "$qemu" ] || fail "no QEMU under the shim $shim"
 	kill -9 "$qemu"
 	for i in $(seq 100); do

@@ -5,7 +5,8 @@
 
 load helpers
 
-FACTORY_DIR=/dev/shm/runk-fac-bats
+# Next to the suite's template dir, so runs from several checkouts do not meet.
+FACTORY_DIR=${RUNK_TEST_TEMPLATE_DIR:-/dev/shm/runk-test-templates}-fac
 
 setup_file() {
 	rm -rf "$FACTORY_DIR"
@@ -60,7 +61,7 @@ own_rootfs() {
 	run runk --debug --log "$TEST_DIR/clone.log" run --bundle "$BUNDLE" c2
 	assert_success
 	assert_output --partial hello
-	grep -q "cloned from template" "$TEST_DIR/clone.log"
+	grep -qE "cloned from template|taken from the pool" "$TEST_DIR/clone.log"
 }
 
 @test "factory: two clones read different random bytes and uuids" {
@@ -86,7 +87,7 @@ own_rootfs() {
 	run runk --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" t1
 	after=$(date +%s)
 	assert_success
-	grep -q "cloned from template" "$TEST_DIR/log"
+	grep -qE "cloned from template|taken from the pool" "$TEST_DIR/log"
 	[ "$output" -ge $((before - 1)) ]
 	[ "$output" -le $((after + 1)) ]
 }
@@ -110,6 +111,8 @@ clone-b"
 }
 
 @test "factory: a truncated devstate falls back to a cold boot with a warning and is rebuilt" {
+	# A pooled VM was restored before the damage: this is about the template itself.
+	printf 'pool = 0\n' >>"$RUNK_CONF"
 	template_ready
 	local size
 	truncate -s 1000 "$FACTORY_DIR/$KEY/devstate"
@@ -160,4 +163,181 @@ clone-b"
 	assert_success
 	assert_output --partial cold
 	refute grep -q "cloned from template" "$TEST_DIR/log"
+}
+
+# The name of a ready pooled VM of the default size (after template_ready), waiting for one.
+pool_ready() {
+	local entry
+	for _ in $(seq 120); do
+		entry=$(ls "$FACTORY_DIR/$KEY.pool" 2>/dev/null | grep '^ready-' | head -1) || true
+		[ -n "$entry" ] && break
+		sleep 0.5
+	done
+	[ -n "$entry" ] || fail "no pooled VM became ready: $(tail -5 "$FACTORY_DIR/build.log" 2>/dev/null)"
+	echo "$entry"
+}
+
+# The QEMU of a pool entry: the keeper's child.
+pool_qemu() {
+	local keeper
+	for keeper in $(pgrep -x runk-pool-keepe); do
+		if grep -qF "$1" /proc/"$(awk '{print $1}' /proc/"$keeper"/task/"$keeper"/children)"/cmdline 2>/dev/null; then
+			awk '{print $1}' /proc/"$keeper"/task/"$keeper"/children
+			return 0
+		fi
+	done
+}
+
+@test "factory: pool: a create claims a pooled VM (moved into its cgroups), which is replaced" {
+	template_ready
+	local first qemu second
+	first=$(pool_ready)
+	qemu=$(pool_qemu "${first#ready-}")
+	[ -n "$qemu" ]
+	make_bundle "$BUNDLE" sleep 100
+	runk --debug --log "$TEST_DIR/log" create --bundle "$BUNDLE" p1 </dev/null >"$TEST_DIR/out" 2>&1 ||
+		fail "create: $(cat "$TEST_DIR/out")"
+	grep -q "taken from the pool" "$TEST_DIR/log"
+	# The shim watches that very QEMU, which is not its child, and it is in the container's cgroups.
+	local shim
+	shim=$(jq -r .pid "$ROOT/p1/state.json")
+	[ "$(qemu_of "$shim")" = "$qemu" ]
+	[ "$(awk '{print $4}' /proc/"$qemu"/stat)" != "$shim" ]
+	grep -q "/p1" /proc/"$qemu"/cgroup
+	[ -d "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}" ]
+	runk start p1
+	run runk exec p1 echo inside
+	assert_output inside
+	# A new one replaces it.
+	second=$(pool_ready)
+	[ "$second" != "$first" ]
+	runk delete --force p1
+	# Its QEMU ends with the container and the claimed entry goes.
+	for _ in $(seq 50); do
+		kill -0 "$qemu" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$qemu" 2>/dev/null
+	for _ in $(seq 30); do
+		[ -d "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}" ] || break
+		sleep 0.1
+	done
+	[ ! -d "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}" ]
+	run runk factory status
+	assert_output --regexp "$KEY .* [1-9][0-9]*/[0-9]+/[0-9]+"
+}
+
+@test "factory: pool: kill -9 of the shim that claimed a pooled VM leaves no QEMU" {
+	template_ready
+	local entry qemu shim
+	entry=$(pool_ready)
+	qemu=$(pool_qemu "${entry#ready-}")
+	make_bundle "$BUNDLE" sleep 100
+	runk --debug --log "$TEST_DIR/log" run --detach --bundle "$BUNDLE" k1 </dev/null >"$TEST_DIR/out" 2>&1 ||
+		fail "run --detach: $(cat "$TEST_DIR/out")"
+	grep -q "taken from the pool" "$TEST_DIR/log"
+	shim=$(jq -r .pid "$ROOT/k1/state.json")
+	[ "$(qemu_of "$shim")" = "$qemu" ]
+	kill -9 "$shim"
+	for _ in $(seq 50); do
+		kill -0 "$qemu" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$qemu" 2>/dev/null || fail "pooled QEMU $qemu outlived its shim"
+	run runk delete --force k1
+	assert_success
+	assert_nothing_left
+}
+
+@test "factory: pool: unclaimed pooled VMs expire after template_ttl; destroy ends them too" {
+	template_ready
+	local entry qemu
+	entry=$(pool_ready)
+	qemu=$(pool_qemu "${entry#ready-}")
+	[ -n "$qemu" ]
+	run runk factory destroy
+	assert_success
+	for _ in $(seq 30); do
+		kill -0 "$qemu" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$qemu" 2>/dev/null || fail "pooled QEMU $qemu survived factory destroy"
+	# Now with a TTL of 3 s: the pooled VM goes by itself.
+	printf 'template_ttl = 3\n' >>"$RUNK_CONF"
+	template_ready
+	entry=$(pool_ready)
+	qemu=$(pool_qemu "${entry#ready-}")
+	[ -n "$qemu" ]
+	sleep 4.5
+	! kill -0 "$qemu" 2>/dev/null || fail "pooled QEMU $qemu outlived template_ttl"
+	[ ! -e "$FACTORY_DIR/$KEY.pool/$entry" ]
+}
+
+@test "factory: pool = 0 clones from the template; runk check reports the factory" {
+	template_ready
+	printf 'pool = 0\n' >>"$RUNK_CONF"
+	make_bundle "$BUNDLE" echo nopool
+	run runk --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" np1
+	assert_success
+	assert_output --partial nopool
+	grep -q "cloned from template" "$TEST_DIR/log"
+	! grep -q "taken from the pool" "$TEST_DIR/log"
+	run runk check
+	assert_line --regexp "^ok +factory +$FACTORY_DIR, [0-9]+ templates?, pool 0 per template"
+}
+
+@test "factory: one template serves every vCPU count: clones bring vCPUs online (nproc follows sizing)" {
+	template_ready
+	local host want
+	host=$(nproc)
+	[ "$host" -ge 2 ] || skip "one host CPU: every VM has 1 vCPU"
+	run runk factory status
+	assert_output --regexp "$KEY +$host "
+	make_bundle "$BUNDLE" sh -c 'nproc; cat /sys/devices/system/cpu/online'
+	# 1 vCPU: the template's own state.
+	run runk --debug --log "$TEST_DIR/log1" run --bundle "$BUNDLE" v1
+	assert_success
+	assert_line --index 0 1
+	grep -qE "cloned from template $KEY|pool of template $KEY" "$TEST_DIR/log1"
+	# quota = period: default 1 + 1 = 2 vCPUs, same memory, so the same template.
+	bundle_jq "$BUNDLE" '.linux.resources.cpu = {"quota": 100000, "period": 100000}'
+	want=2
+	run runk --debug --log "$TEST_DIR/log2" run --bundle "$BUNDLE" v2
+	assert_success
+	assert_line --index 0 "$want"
+	assert_line --index 1 "0-$((want - 1))"
+	grep -qE "cloned from template $KEY|pool of template $KEY" "$TEST_DIR/log2"
+}
+
+@test "factory: pool: a keeper that a subreaper (an engine's monitor) would adopt stands down" {
+	printf 'pool = 0\n' >>"$RUNK_CONF"
+	template_ready
+	sed -i '/^pool = 0$/d' "$RUNK_CONF"
+	make_bundle "$BUNDLE" echo adopted
+	# As conmon does: a subreaper runs runk; orphans of the shim come to it.
+	run python3 - "$RUNK_BIN" --root "$ROOT" --debug --log "$TEST_DIR/log" run --bundle "$BUNDLE" sr1 <<-'PY'
+		import ctypes, os, subprocess, sys, time
+		libc = ctypes.CDLL(None, use_errno=True)
+		if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+		    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+		r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+		print(r.stdout.strip())
+		# Anything adopted must end by itself: a keeper stands down at once.
+		deadline = time.time() + 20
+		while time.time() < deadline:
+		    try:
+		        pid, _ = os.waitpid(-1, os.WNOHANG)
+		    except ChildProcessError:
+		        print("no children left")
+		        break
+		    if pid == 0:
+		        time.sleep(0.1)
+		else:
+		    print("children left:", open(f"/proc/self/task/{os.getpid()}/children").read())
+	PY
+	assert_success
+	assert_line adopted
+	assert_line "no children left"
+	grep -qE "cloned from template" "$TEST_DIR/log"
+	[ -z "$(ls "$FACTORY_DIR/$KEY.pool" 2>/dev/null | grep -E '^(new|ready)-')" ]
 }

@@ -281,3 +281,17 @@ teardown_runk_and_resume_shared() {
 	fi
 	teardown_runk
 }
+
+# qemu_of SHIM: the shim's QEMU: the process its pidfd watches (a pooled VM is
+# not the shim's child), else its child.
+qemu_of() {
+	local f pid
+	for f in /proc/"$1"/fdinfo/*; do
+		pid=$(awk '$1 == "Pid:" {print $2}' "$f" 2>/dev/null) || pid=""
+		if [ -n "$pid" ] && [ "$pid" -gt 0 ]; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null
+}

@@ -61,7 +61,9 @@ unit_procs() {
 # The shim's and QEMU's PIDs as the namespace sees them.
 sd_vm_pids() {
 	SHIM=$(sd_runk state "$1" | jq -r .pid)
-	QEMU=$(sd_exec sh -c "cat /proc/$SHIM/task/$SHIM/children" | tr -d ' ')
+	# Its child, or the pooled VM it watches through a pidfd (as qemu_of in helpers.bash).
+	QEMU=$(sd_exec sh -c "grep -h '^Pid:' /proc/$SHIM/fdinfo/* 2>/dev/null; echo children: \$(cat /proc/$SHIM/task/$SHIM/children)" |
+		awk '{print $2; exit}')
 	[ -n "$QEMU" ] || fail "no QEMU under shim $SHIM"
 }
 

@@ -139,6 +139,7 @@ for _ in $(seq 60); do
 	ls -d "$RUNK_TEST_TEMPLATE_DIR"/.build-* >/dev/null 2>&1 || break
 	sleep 1
 done
-rm -rf "$RUNK_TEST_TEMPLATE_DIR"
+# Pooled VMs end within a second of their entries going (their keepers watch them).
+rm -rf "$RUNK_TEST_TEMPLATE_DIR" "$RUNK_TEST_TEMPLATE_DIR-fac"
 
 summary

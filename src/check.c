@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "context.h"
+#include "factory/factory.h"
 #include "hypervisor/hypervisor.h"
 #include "hypervisor/jail.h"
 #include "util.h"
@@ -209,6 +210,20 @@ static void check_cgroups(void)
 	report(true, "cgroups", detail, NULL);
 }
 
+/* Informational: templates are an optimisation, a VM boots cold without them. */
+static void check_factory(const struct runk_conf *conf)
+{
+	cleanup_free char *summary = NULL;
+
+	if (!conf->template_enabled) {
+		report(true, "factory", "off ([factory] template = false): every VM boots cold",
+		       NULL);
+		return;
+	}
+	summary = factory_summary(conf);
+	report(true, "factory", summary, NULL);
+}
+
 static int cmd_check(struct runk_globals *g, struct cli_parsed *p, runk_error_t *err)
 {
 	struct runk_conf conf;
@@ -233,6 +248,7 @@ static int cmd_check(struct runk_globals *g, struct cli_parsed *p, runk_error_t 
 	check_accel(&conf);
 	check_jail(&conf);
 	check_cgroups();
+	check_factory(&conf);
 	runk_conf_release(&conf);
 	if (failures)
 		return runk_error(err, "runk cannot run containers here: %d check(s) failed",

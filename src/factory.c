@@ -47,7 +47,7 @@ static int factory_init(struct runk_session *session, struct cli_parsed *p, runk
 		return -1;
 	if (factory_default_config(conf, (unsigned int)vcpus, (unsigned int)memory,
 				   session->ctx.debug, &cfg, err) < 0 ||
-	    factory_key(&cfg, key, err) < 0 || factory_build(&cfg, conf, &built, err) < 0)
+	    factory_key(&cfg, conf, key, err) < 0 || factory_build(&cfg, conf, &built, err) < 0)
 		return -1;
 	printf("%s %s\n", key, built ? "built" : "exists");
 	return 0;

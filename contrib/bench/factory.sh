@@ -2,10 +2,12 @@
 # VM templates benchmark, one run on this machine, cold and clone interleaved
 # so the host's load hits both alike:
 #   N x `runk run true`: cold boot ([factory] template = false) vs a clone of
-#     the template (built first with `runk factory init`); runc for reference
+#     the template (pool = 0; built first with `runk factory init`) vs a VM
+#     claimed from the pool (pool = 1; each run waits until the pool was
+#     refilled, so it measures the claim, not the refill); runc for reference
 #   M idle containers (`sleep 1000`) started each way: the total PSS of their
 #     QEMUs and shims (smaps_rollup) and the MemAvailable drop
-# Prints min/median, the ratios cold/clone and runk/runc.
+# Prints min/median, the ratios against cold and runc.
 #
 # Usage: contrib/bench/factory.sh [N] [M]   (defaults 7 and 10)
 # Environment: RUNK_BUILDDIR (default build/), RUNK_GUEST_KERNEL/_INITRD.
@@ -21,24 +23,25 @@ INITRD=${RUNK_GUEST_INITRD:-$BUILD/guest/out/initrd.cpio}
 WORK=$(mktemp -d /tmp/runk-fbench.XXXXXX)
 TEMPLATES=/dev/shm/runk-fbench-$$
 cleanup() {
-	for c in cold clone; do
+	for c in cold clone pool; do
 		for id in $(ls "$WORK/state-$c" 2>/dev/null); do
 			RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	done
-	RUNK_CONFIG=$WORK/clone.conf "$RUNK" factory destroy >/dev/null 2>&1 || true
+	RUNK_CONFIG=$WORK/pool.conf "$RUNK" factory destroy >/dev/null 2>&1 || true
 	rm -rf "$WORK" "$TEMPLATES"
 }
 trap cleanup EXIT
 
-for c in cold clone; do
+for c in cold clone pool; do
 	cat >"$WORK/$c.conf" <<-CONF
 		[hypervisor]
 		kernel = $KERNEL
 		initrd = $INITRD
 		[factory]
-		template = $([ $c = clone ] && echo true || echo false)
+		template = $([ $c = cold ] && echo false || echo true)
 		template_dir = $TEMPLATES
+		pool = $([ $c = pool ] && echo 1 || echo 0)
 	CONF
 done
 
@@ -53,7 +56,14 @@ ln -s ../bundle/rootfs "$WORK/idle/rootfs"
 jq '.process.args = ["/bin/sleep","1000"]' "$WORK/bundle/config.json" >"$WORK/idle/config.json"
 
 echo "building the template..."
-RUNK_CONFIG=$WORK/clone.conf "$RUNK" factory init
+RUNK_CONFIG=$WORK/pool.conf "$RUNK" factory init
+pool_wait() { # until a pooled VM is ready (at most 30 s)
+	for _ in $(seq 300); do
+		ls -d "$TEMPLATES"/*.pool/ready-* >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "no pooled VM became ready" >&2
+}
 
 now_ns() { date +%s%N; }
 run_ms() { # conf bundle id [runtime]
@@ -67,11 +77,13 @@ stats() { # numbers... -> "min median"
 	sort -n | awk '{a[NR]=$1} END {printf "%d %d", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
 
-declare -a COLD CLONE RUNC
+declare -a COLD CLONE POOL RUNC
 have_runc=$(command -v runc || true)
 for i in $(seq "$N"); do
 	COLD+=("$(run_ms cold "$WORK/bundle" cold$i)")
 	CLONE+=("$(run_ms clone "$WORK/bundle" clone$i)")
+	pool_wait
+	POOL+=("$(run_ms pool "$WORK/bundle" pool$i)")
 	if [ -n "$have_runc" ]; then
 		t0=$(now_ns)
 		runc --root "$WORK/runc" run --bundle "$WORK/bundle" runc$i >/dev/null
@@ -80,23 +92,29 @@ for i in $(seq "$N"); do
 done
 read -r cold_min cold_med <<<"$(printf '%s\n' "${COLD[@]}" | stats)"
 read -r clone_min clone_med <<<"$(printf '%s\n' "${CLONE[@]}" | stats)"
+read -r pool_min pool_med <<<"$(printf '%s\n' "${POOL[@]}" | stats)"
+ratio() { echo "scale=${3:-2}; $1/$2" | bc; }
 echo
 echo "runk run true, N=$N (ms)      min  median"
 printf "  cold boot                %6d %6d\n" "$cold_min" "$cold_med"
 printf "  from a template          %6d %6d\n" "$clone_min" "$clone_med"
-printf "  cold / template          %6s %6s\n" "$(echo "scale=2; $cold_min/$clone_min" | bc)" "$(echo "scale=2; $cold_med/$clone_med" | bc)"
+printf "  from the pool            %6d %6d\n" "$pool_min" "$pool_med"
+printf "  cold / template          %6s %6s\n" "$(ratio $cold_min $clone_min)" "$(ratio $cold_med $clone_med)"
+printf "  cold / pool              %6s %6s\n" "$(ratio $cold_min $pool_min)" "$(ratio $cold_med $pool_med)"
 if [ -n "$have_runc" ]; then
 	read -r runc_min runc_med <<<"$(printf '%s\n' "${RUNC[@]}" | stats)"
 	printf "  runc                     %6d %6d\n" "$runc_min" "$runc_med"
-	printf "  cold / runc              %6s %6s\n" "$(echo "scale=1; $cold_min/$runc_min" | bc)" "$(echo "scale=1; $cold_med/$runc_med" | bc)"
-	printf "  template / runc          %6s %6s\n" "$(echo "scale=1; $clone_min/$runc_min" | bc)" "$(echo "scale=1; $clone_med/$runc_med" | bc)"
+	printf "  cold / runc              %6s %6s\n" "$(ratio $cold_min $runc_min 1)" "$(ratio $cold_med $runc_med 1)"
+	printf "  template / runc          %6s %6s\n" "$(ratio $clone_min $runc_min 1)" "$(ratio $clone_med $runc_med 1)"
+	printf "  pool / runc              %6s %6s\n" "$(ratio $pool_min $runc_min 1)" "$(ratio $pool_med $runc_med 1)"
 fi
 
 mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 pss_of_state() { # state dir -> total PSS KiB of every shim and its QEMU
 	local total=0 pid q
 	for pid in $(jq -r .pid "$1"/*/state.json 2>/dev/null); do
-		for q in "$pid" $(pgrep -P "$pid"); do
+		# A pooled QEMU is not the shim's child: the shim's pidfd names it.
+		for q in $( (echo "$pid"; pgrep -P "$pid"; cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "Pid:" {print $2}') | sort -u); do
 			total=$((total + $(awk '/^Pss:/ {print $2}' /proc/"$q"/smaps_rollup 2>/dev/null || echo 0)))
 		done
 	done
@@ -107,6 +125,7 @@ idle() { # conf -> "pss_kib avail_drop_kib"
 	sync
 	before=$(mem_available_kib)
 	for i in $(seq "$M"); do
+		[ "$c" != pool ] || pool_wait
 		RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" run --detach --bundle "$WORK/idle" idle-$c-$i >/dev/null
 	done
 	sleep 2
@@ -117,12 +136,17 @@ idle() { # conf -> "pss_kib avail_drop_kib"
 	done
 	echo "$pss $((before - after))"
 }
-rm -rf "$WORK/state-cold" "$WORK/state-clone"
+rm -rf "$WORK/state-cold" "$WORK/state-clone" "$WORK/state-pool"
 read -r cold_pss cold_drop <<<"$(idle cold)"
 read -r clone_pss clone_drop <<<"$(idle clone)"
+pool_wait
+read -r pool_pss pool_drop <<<"$(idle pool)"
 echo
 echo "$M idle containers            total PSS   per VM   MemAvailable drop"
 printf "  cold boot                %7d MiB %5d MiB %7d MiB\n" $((cold_pss / 1024)) $((cold_pss / 1024 / M)) $((cold_drop / 1024))
 printf "  from a template          %7d MiB %5d MiB %7d MiB\n" $((clone_pss / 1024)) $((clone_pss / 1024 / M)) $((clone_drop / 1024))
-printf "  cold / template          %7s\n" "$(echo "scale=2; $cold_pss/$clone_pss" | bc)"
+printf "  from the pool            %7d MiB %5d MiB %7d MiB\n" $((pool_pss / 1024)) $((pool_pss / 1024 / M)) $((pool_drop / 1024))
+printf "  cold / template          %7s\n" "$(ratio $cold_pss $clone_pss)"
+printf "  cold / pool              %7s\n" "$(ratio $cold_pss $pool_pss)"
+echo "  (the pool's drop includes the one pooled VM started to replace the last claim)"
 echo "  (the template's RAM file, $(du -m "$TEMPLATES"/*/mem | awk '{print $1}' | head -1) MiB on tmpfs, exists once; PSS splits its mapped pages among the clones)"

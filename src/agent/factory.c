@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -133,5 +134,31 @@ int op_reseed(struct agent *agent, yajl_val req, struct proto_json *reply, runk_
 	if (ioctl(fd, RNDRESEEDCRNG) < 0)
 		return runk_error_errno(err, errno, "RNDRESEEDCRNG");
 	explicit_bzero(pool.bytes, sizeof(pool.bytes));
+	return 0;
+}
+
+int op_cpus(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	long long online = 0;
+
+	if (proto_json_get_int(req, "online", 1, 4096, &online, err) < 0)
+		return -1;
+	/* The template booted with maxcpus=1: bring up cpu1..online-1, which must be present. */
+	for (long long cpu = 1; cpu < online; cpu++) {
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%lld/online", cpu);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return runk_error_errno(err, errno, "vCPU %lld", cpu);
+		if (write(fd, "1", 1) != 1) {
+			int saved = errno;
+
+			close(fd);
+			return runk_error_errno(err, saved, "bring vCPU %lld online", cpu);
+		}
+		close(fd);
+	}
 	return 0;
 }

@@ -31,4 +31,7 @@ int op_mount_share(struct agent *agent, yajl_val req, struct proto_json *reply, 
 /* {"op":"reseed","entropy":"<hex>"}: credit host entropy, then force a CRNG reseed. */
 int op_reseed(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
 
+/* {"op":"cpus","online":N}: bring vCPUs 1..N-1 online (a clone of a maxcpus=1 template). */
+int op_cpus(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
+
 #endif

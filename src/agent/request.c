@@ -273,7 +273,7 @@ static const struct {
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 	{"guest", op_guest},   {"network", op_network}, {"mount-share", op_mount_share},
-	{"reseed", op_reseed},
+	{"reseed", op_reseed}, {"cpus", op_cpus},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,

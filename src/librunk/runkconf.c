@@ -56,6 +56,7 @@ static const struct conf_key conf_keys[] = {
 	KEY("factory", "template_dir", KEY_STRING, template_dir),
 	KEY("factory", "max_templates", KEY_UINT, max_templates),
 	KEY("factory", "template_ttl", KEY_UINT, template_ttl_s),
+	KEY("factory", "pool", KEY_UINT, pool),
 };
 
 struct parse_ctx {
@@ -174,6 +175,7 @@ static void set_defaults(struct runk_conf *conf)
 	conf->template_dir = strdup("/run/runk/templates");
 	conf->max_templates = 4;
 	conf->template_ttl_s = 86400;
+	conf->pool = 1;
 }
 
 int runk_conf_load(const char *explicit_path, struct runk_conf *conf, runk_error_t *err)

@@ -35,6 +35,7 @@ struct runk_conf {
 	char *template_dir;	     /* [factory] template_dir */
 	unsigned int max_templates;  /* [factory] max_templates: least recently used go first */
 	unsigned int template_ttl_s; /* [factory] template_ttl: idle this long, removed (0 never) */
+	unsigned int pool;	     /* [factory] pool: VMs pre-started per template */
 	char *source;		     /* the file it came from, or NULL for the defaults */
 };
 

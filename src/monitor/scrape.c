@@ -138,7 +138,38 @@ static bool comm_is(pid_t pid, pid_t tid, const char *prefix)
 	       strncmp(comm, prefix, strlen(prefix)) == 0;
 }
 
-/* The shim's QEMU: the child called qemu-*, or its only child. */
+/* A pooled VM is not the shim's child: the shim watches it through a pidfd. */
+static pid_t find_adopted_qemu(pid_t shim)
+{
+	char path[96];
+	struct dirent *e;
+	DIR *d;
+	pid_t found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", shim);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while (found == 0 && (e = readdir(d))) {
+		char info[512], *pid_line;
+		char file[96 + 256];
+		long v;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if (read_text(file, info, sizeof(info)) < 0 ||
+		    (pid_line = strstr(info, "\nPid:")) == NULL)
+			continue;
+		v = strtol(pid_line + 5, NULL, 10);
+		if (v > 0 && v <= INT_MAX && comm_is((pid_t)v, (pid_t)v, "qemu"))
+			found = (pid_t)v;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The shim's QEMU: the child called qemu-*, or its only child, or the pooled VM it adopted. */
 static pid_t find_qemu(pid_t shim)
 {
 	char path[96], buf[1024];
@@ -158,7 +189,7 @@ static pid_t find_qemu(pid_t shim)
 		if (first == 0)
 			first = (pid_t)v;
 	}
-	return first;
+	return first ? first : find_adopted_qemu(shim);
 }
 
 /* ---- host cgroups ---- */

@@ -11,6 +11,8 @@
  *   <template_dir>/.build-<key>-*   a template being built (renamed into place)
  *   <template_dir>/<key>.lock       flock: one builder per key
  *   <template_dir>/<key>.failures   failed clones since the last good build
+ *   <template_dir>/<key>.stats      starts counted: pool, template, cold (flock)
+ *   <template_dir>/<key>.pool/      pre-started clones (pool.c)
  *
  * The key hashes everything a clone must share with its template: the QEMU
  * command line (with per-VM paths replaced), the identity (device, inode,
@@ -26,9 +28,11 @@
 #include "hypervisor/hypervisor.h"
 #include "runkconf.h"
 
-#define FACTORY_FORMAT	     1
-#define FACTORY_KEY_LEN	     32
-#define FACTORY_PARAM	     "runk.template=1"
+#define FACTORY_FORMAT	2
+#define FACTORY_KEY_LEN 32
+#define FACTORY_PARAM	"runk.template=1"
+/* A template boots one vCPU of all its present ones; clones bring up what they need. */
+#define FACTORY_CPU_PARAM    "maxcpus=1"
 #define FACTORY_MAX_FAILURES 3
 
 struct shim;
@@ -42,14 +46,24 @@ struct shim;
  */
 int factory_try_clone(struct shim *s, const struct vm_config *cfg);
 
-/* The template's own config for a VM config: runk.template=1, shared RAM at mem_path. */
-void factory_template_config(const struct vm_config *base, const char *params,
+/*
+ * vCPUs of every template: the most a container may get (default_maxvcpus,
+ * at most the host's).  One template serves every vCPU count of a memory size.
+ */
+unsigned int factory_template_vcpus(const struct runk_conf *conf);
+
+/*
+ * The template's own config for a VM config: runk.template=1 maxcpus=1,
+ * vcpus present, shared RAM at mem_path.
+ */
+void factory_template_config(const struct vm_config *base, const char *params, unsigned int vcpus,
 			     struct vm_config *out);
 
 /* The template key of a VM config (the template's form of it). */
-int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], runk_error_t *err);
+int factory_key(const struct vm_config *base, const struct runk_conf *conf,
+		char key[FACTORY_KEY_LEN + 1], runk_error_t *err);
 
-/* Kernel parameters of a template: base's and runk.template=1.  Caller frees. */
+/* Kernel parameters of a template: base's, runk.template=1 and maxcpus=1.  Caller frees. */
 char *factory_params(const struct vm_config *base);
 
 /* Path of <template_dir>/<key>[/name].  Caller frees. */
@@ -82,5 +96,59 @@ int factory_status(const struct runk_conf *conf, runk_error_t *err);
 int factory_default_config(const struct runk_conf *conf, unsigned int vcpus,
 			   unsigned int memory_mib, bool debug, struct vm_config *cfg,
 			   runk_error_t *err);
+
+/* ---- the pool (pool.c) ---- */
+
+/* A pooled VM a shim claimed; its keeper kills it once keeper_fd closes. */
+struct factory_claim {
+	char *dir; /* <template_dir>/<key>.pool/claimed-* */
+	pid_t qemu;
+	int keeper_fd;
+	int agent_fd; /* the agent connection, handed over by the keeper */
+};
+
+char *factory_pool_dir(const struct runk_conf *conf, const char *key);
+
+/*
+ * Start keepers (detached) until key has [factory] pool live entries.  With
+ * state_dir (a shim), each waits until that shim's container is created.
+ */
+void factory_pool_fill(const struct vm_config *base, const struct runk_conf *conf, const char *key,
+		       const char *state_dir);
+
+/* 0: a ready pooled VM of key is ours; -1: none. */
+int factory_pool_claim(const struct runk_conf *conf, const char *key, struct factory_claim *claim);
+
+/* Hang up on the keeper (it kills the VM if it still runs) and free claim. */
+void factory_claim_release(struct factory_claim *claim);
+
+/* Mount a copy of source (the container's share, with its mounts) at <claim>/share/<id> for QEMU.
+ */
+int factory_pool_share(const struct factory_claim *claim, const char *source, const char *id,
+		       runk_error_t *err);
+
+struct agent_conn;
+struct proto_json;
+
+/* One request to a clone's agent with the clone's short timeout; json is consumed (clone.c). */
+int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_error_t *err);
+int factory_agent_ping(struct agent_conn *agent, runk_error_t *err);
+/* Bring the clone's vCPUs up to vcpus (nothing to do for 1). */
+int factory_online_cpus(struct agent_conn *agent, unsigned int vcpus, runk_error_t *err);
+/* Give the guest host entropy and make it reseed its CRNG now (clone.c). */
+int factory_reseed(struct agent_conn *agent, runk_error_t *err);
+
+/* migrate-incoming from devstate and wait until the VM runs (clone.c). */
+int factory_restore(struct vm *vm, const char *devstate, runk_error_t *err);
+
+/* ---- counters (housekeeping.c) ---- */
+
+enum factory_start { FACTORY_START_POOL, FACTORY_START_TEMPLATE, FACTORY_START_COLD };
+
+/* Count one VM start of key's size (flocked read-modify-write of <key>.stats). */
+void factory_count(const struct runk_conf *conf, const char *key, enum factory_start how);
+
+/* One line for runk check: template dir, templates, pool entries ready/claimed. */
+char *factory_summary(const struct runk_conf *conf);
 
 #endif

@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,11 +44,16 @@ static void remove_template(const struct runk_conf *conf, const char *key, const
 	cleanup_free char *dir = factory_path(conf, key, NULL);
 	cleanup_free char *gone = NULL;
 
+	cleanup_free char *pool = factory_pool_dir(conf, key);
+
 	/* Rename first: no clone ever sees half a template.  Running clones keep their mapping. */
 	if (asprintf(&gone, "%s/.gone-%s-%d", conf->template_dir, key, (int)getpid()) < 0)
 		abort();
 	if (rename(dir, gone) == 0)
 		remove_tree(gone, NULL);
+	/* Unclaimed pooled VMs see their entry gone and end; claimed ones live on with their shim.
+	 */
+	remove_tree(pool, NULL);
 	log_info("template %s removed: %s", key, why);
 }
 
@@ -126,7 +133,9 @@ static bool ours(const char *name)
 		memcpy(key, name, FACTORY_KEY_LEN);
 		key[FACTORY_KEY_LEN] = '\0';
 		return is_key(key) && (strcmp(name + FACTORY_KEY_LEN, ".lock") == 0 ||
-				       strcmp(name + FACTORY_KEY_LEN, ".failures") == 0);
+				       strcmp(name + FACTORY_KEY_LEN, ".failures") == 0 ||
+				       strcmp(name + FACTORY_KEY_LEN, ".stats") == 0 ||
+				       strcmp(name + FACTORY_KEY_LEN, ".pool") == 0);
 	}
 	return false;
 }
@@ -171,21 +180,118 @@ static void meta_value(const char *meta, const char *name, char *out, size_t siz
 	}
 }
 
+/* Entries of key's pool: ready to claim, and claimed by a running container. */
+static void pool_counts(const struct runk_conf *conf, const char *key, unsigned int *ready,
+			unsigned int *claimed)
+{
+	cleanup_free char *pool = factory_pool_dir(conf, key);
+	cleanup_dir DIR *dir = opendir(pool);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)) != NULL) {
+		if (strncmp(de->d_name, "ready-", 6) == 0)
+			(*ready)++;
+		else if (strncmp(de->d_name, "claimed-", 8) == 0)
+			(*claimed)++;
+	}
+}
+
+/* ---- counters ---- */
+
+struct stats {
+	unsigned long long n[3]; /* by enum factory_start */
+};
+
+static char *stats_path(const struct runk_conf *conf, const char *key)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s.stats", conf->template_dir, key) < 0)
+		abort();
+	return path;
+}
+
+static void stats_parse(const char *text, struct stats *st)
+{
+	*st = (struct stats){0};
+	if (text &&
+	    sscanf(text, "pool=%llu template=%llu cold=%llu", &st->n[0], &st->n[1], &st->n[2]) != 3)
+		*st = (struct stats){0};
+}
+
+void factory_count(const struct runk_conf *conf, const char *key, enum factory_start how)
+{
+	cleanup_free char *path = stats_path(conf, key);
+	cleanup_close int fd = -1;
+	char buf[128];
+	struct stats st;
+	ssize_t n;
+	int len;
+
+	if (mkdir_p(conf->template_dir, 0700, NULL) < 0)
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	stats_parse(buf, &st);
+	st.n[how]++;
+	/* Same length or longer than before: rewriting in place never leaves old bytes behind. */
+	len = snprintf(buf, sizeof(buf), "pool=%llu template=%llu cold=%llu\n", st.n[0], st.n[1],
+		       st.n[2]);
+	if (pwrite(fd, buf, (size_t)len, 0) != len)
+		log_debug("template %s: counters not updated: %s", key, strerror(errno));
+}
+
+static void stats_text(const struct runk_conf *conf, const char *key, char *out, size_t size)
+{
+	cleanup_free char *path = stats_path(conf, key), *text = NULL;
+	struct stats st;
+	size_t len;
+
+	read_file(path, 256, &text, &len, NULL);
+	stats_parse(text, &st);
+	snprintf(out, size, "%llu/%llu/%llu", st.n[0], st.n[1], st.n[2]);
+}
+
+char *factory_summary(const struct runk_conf *conf)
+{
+	cleanup_dir DIR *dir = opendir(conf->template_dir);
+	unsigned int templates = 0, ready = 0, claimed = 0;
+	struct dirent *de;
+	char *text;
+
+	while (dir && (de = readdir(dir)) != NULL) {
+		if (!is_key(de->d_name))
+			continue;
+		templates++;
+		pool_counts(conf, de->d_name, &ready, &claimed);
+	}
+	if (asprintf(&text, "%s, %u template%s, pool %u per template (%u ready, %u claimed)",
+		     conf->template_dir, templates, templates == 1 ? "" : "s", conf->pool, ready,
+		     claimed) < 0)
+		abort();
+	return text;
+}
+
 int factory_status(const struct runk_conf *conf, runk_error_t *err)
 {
 	cleanup_dir DIR *dir = opendir(conf->template_dir);
 	struct dirent *de;
 	time_t now = time(NULL);
 
-	printf("template = %s\ntemplate_dir = %s\nmax_templates = %u\ntemplate_ttl = %u\n",
+	printf("template = %s\ntemplate_dir = %s\nmax_templates = %u\ntemplate_ttl = %u\n"
+	       "pool = %u\n",
 	       conf->template_enabled ? "true" : "false", conf->template_dir, conf->max_templates,
-	       conf->template_ttl_s);
-	printf("%-32s %5s %7s %8s %8s %8s %s\n", "KEY", "VCPUS", "MEMORY", "AGE", "IDLE",
-	       "RESIDENT", "FAILURES");
+	       conf->template_ttl_s, conf->pool);
+	printf("%-32s %5s %7s %8s %8s %8s %8s %6s %-20s\n", "KEY", "VCPUS", "MEMORY", "AGE", "IDLE",
+	       "RESIDENT", "FAILURES", "POOL", "STARTS POOL/TPL/COLD");
 	while (dir && (de = readdir(dir)) != NULL) {
 		cleanup_free char *meta_path = NULL, *meta = NULL, *mem = NULL, *fail = NULL;
 		cleanup_free char *fail_text = NULL;
-		char vcpus[16], memory[16], created[32];
+		char vcpus[16], memory[16], created[32], starts[64];
+		unsigned int ready = 0, claimed = 0;
 		struct stat st = {0};
 		size_t len;
 
@@ -202,11 +308,13 @@ int factory_status(const struct runk_conf *conf, runk_error_t *err)
 		if (asprintf(&fail, "%s/%s.failures", conf->template_dir, de->d_name) < 0)
 			abort();
 		read_file(fail, 64, &fail_text, &len, NULL);
-		printf("%-32s %5s %6sM %7llds %7llds %7lldM %s\n", de->d_name, vcpus, memory,
-		       (long long)(now - atoll(created)),
+		pool_counts(conf, de->d_name, &ready, &claimed);
+		stats_text(conf, de->d_name, starts, sizeof(starts));
+		printf("%-32s %5s %6sM %7llds %7llds %7lldM %8s %2u+%-3u %s\n", de->d_name, vcpus,
+		       memory, (long long)(now - atoll(created)),
 		       (long long)(now - last_used(conf, de->d_name)),
 		       (long long)st.st_blocks * 512 / (1024 * 1024),
-		       fail_text ? strtok(fail_text, "\n") : "0");
+		       fail_text ? strtok(fail_text, "\n") : "0", ready, claimed, starts);
 	}
 	return 0;
 }

@@ -114,17 +114,31 @@ char *factory_params(const struct vm_config *base)
 {
 	char *params;
 
-	if (asprintf(&params, "%s%s" FACTORY_PARAM, base->kernel_params ? base->kernel_params : "",
+	if (asprintf(&params, "%s%s" FACTORY_PARAM " " FACTORY_CPU_PARAM,
+		     base->kernel_params ? base->kernel_params : "",
 		     base->kernel_params && *base->kernel_params ? " " : "") < 0)
 		abort();
 	return params;
 }
 
-void factory_template_config(const struct vm_config *base, const char *params,
+unsigned int factory_template_vcpus(const struct runk_conf *conf)
+{
+	long host = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int max = conf->default_maxvcpus;
+
+	/* As VM sizing clamps a container's vCPUs (vmsize.c). */
+	if (host > 0 && (max == 0 || max > (unsigned long)host))
+		max = (unsigned int)host;
+	return max ? max : 1;
+}
+
+void factory_template_config(const struct vm_config *base, const char *params, unsigned int vcpus,
 			     struct vm_config *out)
 {
 	*out = *base;
 	out->kernel_params = params;
+	/* All present, one online: a clone onlines the container's count (op cpus). */
+	out->vcpus = vcpus;
 	out->name = NULL;
 	out->console_log = NULL;
 	out->qemu_log = NULL;
@@ -136,8 +150,11 @@ void factory_template_config(const struct vm_config *base, const char *params,
 	out->debug = false;
 }
 
-int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], runk_error_t *err)
+int factory_key(const struct vm_config *base, const struct runk_conf *conf,
+		char key[FACTORY_KEY_LEN + 1], runk_error_t *err)
 {
+	unsigned int vcpus = factory_template_vcpus(conf);
+
 	cleanup_free char *params = factory_params(base);
 	cleanup_free char *qemu = NULL;
 	cleanup_strv char **argv = NULL;
@@ -145,7 +162,9 @@ int factory_key(const struct vm_config *base, char key[FACTORY_KEY_LEN + 1], run
 	struct hash h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
 	char version[32];
 
-	factory_template_config(base, params, &cfg);
+	if (base->vcpus > vcpus)
+		return runk_error(err, "%u vCPUs: more than the templates' %u", base->vcpus, vcpus);
+	factory_template_config(base, params, vcpus, &cfg);
 	/* What may differ between a template and its clones gets one fixed value. */
 	cfg.agent_socket = "@agent";
 	cfg.qmp_socket = "@qmp";
@@ -286,8 +305,8 @@ static int save_template(struct vm *vm, const char *dir, runk_error_t *err)
 	return wait_migration(vm, err);
 }
 
-static int write_meta(const char *dir, const struct vm_config *cfg, const char *key,
-		      runk_error_t *err)
+static int write_meta(const char *dir, const struct vm_config *cfg, unsigned int vcpus,
+		      const char *key, runk_error_t *err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	int len;
@@ -297,7 +316,7 @@ static int write_meta(const char *dir, const struct vm_config *cfg, const char *
 	len = asprintf(&text,
 		       "key=%s\nformat=%d\nvcpus=%u\nmemory_mib=%u\nkernel=%s\ninitrd=%s\n"
 		       "created=%lld\n",
-		       key, FACTORY_FORMAT, cfg->vcpus, cfg->memory_mib, cfg->kernel,
+		       key, FACTORY_FORMAT, vcpus, cfg->memory_mib, cfg->kernel,
 		       cfg->initrd ? cfg->initrd : "", (long long)time(NULL));
 	if (len < 0)
 		abort();
@@ -332,7 +351,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 		abort();
 	if (mkdir(share, 0700) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", share);
-	factory_template_config(base, params, &cfg);
+	factory_template_config(base, params, factory_template_vcpus(conf), &cfg);
 	cfg.agent_socket = agent_sock;
 	cfg.qmp_socket = qmp_sock;
 	cfg.share_dir = share;
@@ -360,7 +379,7 @@ static int build_in(const struct vm_config *base, const struct runk_conf *conf, 
 	if (remove_tree(jail, err) < 0)
 		return -1;
 	log_debug("template %s built in %lld ms", key, now_ms() - started);
-	if (write_meta(dir, base, key, err) < 0)
+	if (write_meta(dir, base, factory_template_vcpus(conf), key, err) < 0)
 		return -1;
 	unlink_in(dir, "used");
 	return 0;
@@ -416,7 +435,7 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 				  "[factory] template_dir `%s`: not an absolute path of "
 				  "letters, digits and /._-+",
 				  conf->template_dir);
-	if (factory_key(base, key, err) < 0 || mkdir_p(conf->template_dir, 0700, err) < 0)
+	if (factory_key(base, conf, key, err) < 0 || mkdir_p(conf->template_dir, 0700, err) < 0)
 		return -1;
 	lock = lock_key(conf, key);
 	if (lock < 0)
@@ -444,6 +463,7 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 		unlink(failures);
 	}
 	factory_evict(conf);
+	factory_pool_fill(base, conf, key, NULL);
 	return 0;
 }
 
@@ -454,15 +474,15 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
  * entered (back to each hierarchy's root) and let go of the shim's mounts of
  * the container's files.
  */
-static void builder_detach(const char *state_dir)
+static void builder_detach(const char *unmount_prefix)
 {
-	cleanup_free char *share_prefix = NULL;
+	cleanup_free char *share_prefix = strdup(unmount_prefix ? unmount_prefix : "");
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 	char *targets[256];
 	size_t n = 0;
 
-	if (asprintf(&share_prefix, "%s/share/", state_dir) < 0)
+	if (share_prefix == NULL)
 		abort();
 	/*
 	 * Our own copy of the shim's mount namespace, private, so unmounting the
@@ -512,7 +532,8 @@ static void builder_detach(const char *state_dir)
  * is gone.  True only if the container was created: a VM that did not come
  * up (a broken initrd, a dying QEMU) is no template to build.
  */
-static bool builder_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
+bool factory_wait_created(pid_t shim, const char *state_dir, int timeout_ms);
+bool factory_wait_created(pid_t shim, const char *state_dir, int timeout_ms)
 {
 	cleanup_free char *sock = NULL;
 	int pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
@@ -544,7 +565,7 @@ static bool builder_wait_created(pid_t shim, const char *state_dir, int timeout_
 }
 
 /* Where a builder's messages go when runk logs to stderr (a container's stdio). */
-static void builder_stdio(const struct runk_conf *conf)
+static void builder_stdio(const struct runk_conf *conf, int keep_too)
 {
 	cleanup_free char *log = NULL;
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
@@ -564,7 +585,7 @@ static void builder_stdio(const struct runk_conf *conf)
 	}
 	dup2(fd >= 0 ? fd : devnull, STDERR_FILENO);
 	for (int i = 3; i < 1024; i++)
-		if (i != keep)
+		if (i != keep && i != keep_too)
 			close(i);
 }
 
@@ -573,9 +594,9 @@ static void builder_stdio(const struct runk_conf *conf)
  * (tools and tests look for a container's processes by it): rename it in
  * place, as setproctitle does, over the argv area /proc/self/stat gives.
  */
-static void builder_retitle(void)
+static void builder_retitle(const char *title)
 {
-	static const char title[] = "runk-template-builder";
+	size_t size = strlen(title) + 1;
 	unsigned long start = 0, end = 0;
 	char buf[4096], *p;
 	ssize_t n;
@@ -593,10 +614,31 @@ static void builder_retitle(void)
 	for (int field = 2; p && field < 48; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p, " %lu %lu", &start, &end) != 2 || end <= start ||
-	    end - start < sizeof(title))
+	    end - start < size)
 		return;
 	memset((void *)start, 0, end - start);
-	memcpy((void *)start, title, sizeof(title));
+	memcpy((void *)start, title, size);
+}
+
+/*
+ * A detached helper (template builder, pool keeper), forked from a shim or
+ * runk: its own title, default signals, stdio to build.log, out of the
+ * shim's cgroups, in its own mount namespace without the container's mounts.
+ */
+void factory_detach_process(const char *title, const struct runk_conf *conf,
+			    const char *unmount_prefix, int keep_fd);
+void factory_detach_process(const char *title, const struct runk_conf *conf,
+			    const char *unmount_prefix, int keep_fd)
+{
+	sigset_t none;
+
+	prctl(PR_SET_NAME, title); /* cut to 15 bytes */
+	builder_retitle(title);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	builder_stdio(conf, keep_fd);
+	builder_detach(unmount_prefix);
 }
 
 static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
@@ -604,20 +646,16 @@ static __attribute__((noreturn)) void builder_run(const struct vm_config *base,
 						  const char *state_dir)
 {
 	cleanup_error runk_error_t err = NULL;
-	sigset_t none;
+	cleanup_free char *shares = NULL;
 	bool built;
 
-	prctl(PR_SET_NAME, "runk-template");
-	builder_retitle();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	builder_stdio(conf);
-	builder_detach(state_dir);
+	if (asprintf(&shares, "%s/share/", state_dir) < 0)
+		abort();
+	factory_detach_process("runk-template-builder", conf, shares, -1);
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0) {
 		/* a builder at normal priority is still correct */
 	}
-	if (!builder_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000)) {
+	if (!factory_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000)) {
 		log_debug("no VM template: the container that would have shown the VM works was "
 			  "not created");
 		_exit(0);

@@ -166,6 +166,18 @@ char *vm_output_tail(struct vm *vm, size_t max);
  */
 void vm_destroy(struct vm *vm);
 
+/*
+ * A QEMU another process started and reaps (a factory pool keeper): watched
+ * through a pidfd, stopped by QMP or pidfd_send_signal, never waited for.
+ * Connects to its QMP socket (retrying until timeout_ms: it serves one
+ * client at a time); qemu_log is read for vm_output_tail.
+ */
+int vm_adopt(pid_t pid, const char *qmp_socket, const char *qemu_log, int timeout_ms,
+	     struct vm **vm_out, runk_error_t *err);
+
+/* Let go of a VM without stopping it: QMP closed, vm freed (the caller reaps QEMU). */
+void vm_release(struct vm *vm);
+
 #define cleanup_vm __attribute__((cleanup(vm_destroyp)))
 static inline void vm_destroyp(struct vm **vm)
 {

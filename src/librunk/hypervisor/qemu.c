@@ -32,6 +32,7 @@ struct vm {
 	pid_t pid;
 	int pidfd; /* -1 where pidfd_open is unavailable */
 	bool reaped;
+	bool adopted; /* started by another process (a pool keeper): not our child */
 	int status;
 	int out_fd;	 /* readable: QEMU's stdout/stderr */
 	off_t out_start; /* where this QEMU's output starts in out_fd */
@@ -458,6 +459,19 @@ static void pause_ms(struct vm *vm, int ms)
 		usleep((useconds_t)ms * 1000);
 }
 
+/* Not our child: its pidfd turns readable when it exits; its status is not ours to know. */
+static int adopted_gone(struct vm *vm)
+{
+	struct pollfd pfd = {.fd = vm->pidfd, .events = POLLIN};
+
+	if (poll(&pfd, 1, 0) < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (pfd.revents == 0)
+		return 0;
+	vm_mark_reaped(vm, W_EXITCODE(0, SIGKILL));
+	return 1;
+}
+
 static int try_reap(struct vm *vm)
 {
 	int status;
@@ -465,6 +479,8 @@ static int try_reap(struct vm *vm)
 
 	if (vm->reaped)
 		return 1;
+	if (vm->adopted)
+		return adopted_gone(vm);
 	do
 		r = waitpid(vm->pid, &status, WNOHANG);
 	while (r < 0 && errno == EINTR);
@@ -765,11 +781,69 @@ void vm_destroy(struct vm *vm)
 		}
 		/* A QEMU that does not even answer quit gets no second grace period. */
 		if (vm_wait(vm, asked ? VM_QUIT_GRACE_MS : 0, NULL, NULL) == 0) {
-			/* Not reaped yet, so the pid cannot have been reused. */
-			kill(vm->pid, SIGKILL);
+			/* Not reaped yet, so the pid cannot have been reused; the pidfd is exact.
+			 */
+			if (vm->adopted)
+				syscall(SYS_pidfd_send_signal, vm->pidfd, SIGKILL, NULL, 0);
+			else
+				kill(vm->pid, SIGKILL);
 			vm_wait(vm, -1, NULL, NULL);
 		}
 	}
+	qmp_close(vm->qmp);
+	if (vm->pidfd >= 0)
+		close(vm->pidfd);
+	if (vm->out_fd >= 0)
+		close(vm->out_fd);
+	free(vm);
+}
+
+/* ---- QEMUs started by another process (factory pool) ---- */
+
+int vm_adopt(pid_t pid, const char *qmp_socket, const char *qemu_log, int timeout_ms,
+	     struct vm **vm_out, runk_error_t *err)
+{
+	cleanup_vm struct vm *vm = calloc(1, sizeof(*vm));
+	long long deadline = now_ms() + timeout_ms;
+
+	if (vm == NULL)
+		abort();
+	vm->pid = pid;
+	vm->adopted = true;
+	vm->out_fd = open(qemu_log, O_RDONLY | O_CLOEXEC);
+	vm->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (vm->pidfd < 0) {
+		vm->pid = -1; /* nothing to stop */
+		return runk_error_errno(err, errno, "pidfd_open QEMU %d", pid);
+	}
+	if (vm->out_fd < 0)
+		vm->out_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (;;) {
+		int fd = -1, r = connect_unix(qmp_socket, &fd);
+
+		if (r == 0) {
+			long long left = deadline - now_ms();
+
+			if (qmp_open(fd, left > 0 ? (int)left : 1, &vm->qmp, err) < 0)
+				return -1;
+			qmp_set_timeout(vm->qmp, 0);
+			break;
+		}
+		if (adopted_gone(vm) > 0)
+			return early_exit_error(vm, err);
+		/* The keeper may still be closing its own connection: QMP takes one client. */
+		if (now_ms() >= deadline)
+			return runk_error_errno(err, -r, "connect to QMP socket `%s`", qmp_socket);
+		pause_ms(vm, 2);
+	}
+	*vm_out = steal_pointer(&vm);
+	return 0;
+}
+
+void vm_release(struct vm *vm)
+{
+	if (vm == NULL)
+		return;
 	qmp_close(vm->qmp);
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
