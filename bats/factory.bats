@@ -177,12 +177,17 @@ pool_ready() {
 	echo "$entry"
 }
 
-# The QEMU of a pool entry: the keeper's child.
+# The QEMU of a pool entry: the keeper's child, named by the entry in its
+# command line or, jailed, by its root (the entry's jail dir).
 pool_qemu() {
-	local keeper
+	local keeper qemu
 	for keeper in $(pgrep -x runk-pool-keepe); do
-		if grep -qF "$1" /proc/"$(awk '{print $1}' /proc/"$keeper"/task/"$keeper"/children)"/cmdline 2>/dev/null; then
-			awk '{print $1}' /proc/"$keeper"/task/"$keeper"/children
+		qemu=$(awk '{print $1}' /proc/"$keeper"/task/"$keeper"/children 2>/dev/null)
+		[ -n "$qemu" ] || continue
+		if grep -qF "$1" /proc/"$qemu"/cmdline 2>/dev/null ||
+			[ "$(stat -c %d:%i /proc/"$qemu"/root/ 2>/dev/null)" = \
+				"$(stat -c %d:%i "$FACTORY_DIR/$KEY.pool/"*"-$1/jail" 2>/dev/null)" ]; then
+			echo "$qemu"
 			return 0
 		fi
 	done
@@ -205,6 +210,10 @@ pool_qemu() {
 	[ "$(awk '{print $4}' /proc/"$qemu"/stat)" != "$shim" ]
 	grep -q "/p1" /proc/"$qemu"/cgroup
 	[ -d "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}" ]
+	# Jailed as any QEMU (the default [hypervisor] jail): its root is the entry's jail.
+	assert_equal "$(stat -c %d:%i /proc/"$qemu"/root/)" \
+		"$(stat -c %d:%i "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}/jail")"
+	grep -q '^Seccomp:[[:space:]]*2' /proc/"$qemu"/status
 	runk start p1
 	run runk exec p1 echo inside
 	assert_output inside
@@ -311,6 +320,8 @@ pool_qemu() {
 
 @test "factory: pool: a keeper that a subreaper (an engine's monitor) would adopt stands down" {
 	printf 'pool = 0\n' >>"$RUNK_CONF"
+	# No pooled VM of earlier tests (their keepers may still be filling the pool).
+	runk factory destroy
 	template_ready
 	sed -i '/^pool = 0$/d' "$RUNK_CONF"
 	make_bundle "$BUNDLE" echo adopted

@@ -105,6 +105,7 @@ struct factory_claim {
 	pid_t qemu;
 	int keeper_fd;
 	int agent_fd; /* the agent connection, handed over by the keeper */
+	bool jailed;  /* QEMU runs in <dir>/jail (hypervisor/jail.c): the share goes to /share */
 };
 
 char *factory_pool_dir(const struct runk_conf *conf, const char *key);

@@ -165,6 +165,7 @@ static int keeper_start_vm(struct keeper *k, const struct vm_config *base, runk_
 	cleanup_free char *agent = join(k->entry, "agent.sock"), *qmp = join(k->entry, "qmp.sock");
 	cleanup_free char *share = join(k->entry, "share"), *log = join(k->entry, "qemu.log");
 	cleanup_free char *mem = join(k->entry, "mem"), *devstate = join(k->entry, "devstate");
+	cleanup_free char *jail = join(k->entry, "jail");
 	struct vm *vm = NULL;
 	struct vm_config cfg;
 
@@ -179,6 +180,9 @@ static int keeper_start_vm(struct keeper *k, const struct vm_config *base, runk_
 	cfg.mem_path = mem;
 	cfg.mem_shared = false; /* copy-on-write: the template is never written */
 	cfg.incoming = true;
+	/* Jailed like every other QEMU: a pooled VM is a container's VM once claimed. */
+	cfg.jail_dir = k->conf->jail ? jail : NULL;
+	cfg.jail_user = k->conf->jail_user;
 	if (vm_start(&cfg, &vm, err) < 0)
 		return -1;
 	k->qemu = vm_pid(vm);
@@ -566,10 +570,21 @@ int factory_pool_claim(const struct runk_conf *conf, const char *key, struct fac
 	if (conf->pool == 0)
 		return -1;
 	dir = opendir(pool);
-	while (dir && (de = readdir(dir)) != NULL)
-		if (strncmp(de->d_name, "ready-", 6) == 0 &&
-		    claim_entry(pool, de->d_name, claim) == 0)
+	while (dir && (de = readdir(dir)) != NULL) {
+		cleanup_free char *jail = NULL;
+
+		if (strncmp(de->d_name, "ready-", 6) != 0)
+			continue;
+		/* A VM started under another [hypervisor] jail setting is not this one's. */
+		if (asprintf(&jail, "%s/%s/jail", pool, de->d_name) < 0)
+			abort();
+		if ((access(jail, F_OK) == 0) != conf->jail)
+			continue;
+		if (claim_entry(pool, de->d_name, claim) == 0) {
+			claim->jailed = conf->jail;
 			return 0;
+		}
+	}
 	return -1;
 }
 
@@ -590,7 +605,7 @@ int factory_pool_share(const struct factory_claim *claim, const char *source, co
 		       runk_error_t *err)
 {
 	cleanup_free char *share = join(claim->dir, "share"), *target = join(share, id);
-	cleanup_free char *ns_path = NULL;
+	cleanup_free char *ns_path = NULL, *jailed_target = NULL;
 	cleanup_close int tree = -1, own_ns = -1, pool_ns = -1, cwd = -1;
 	int ret = 0;
 
@@ -610,7 +625,11 @@ int factory_pool_share(const struct factory_claim *claim, const char *source, co
 		return runk_error_errno(err, errno, "open the mount namespaces");
 	if (setns(pool_ns, CLONE_NEWNS) < 0)
 		return runk_error_errno(err, errno, "enter the pooled VM's mount namespace");
-	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	/* In a jailed QEMU's namespace the share root is /share (the same directory). */
+	if (claim->jailed && asprintf(&jailed_target, "/share/%s", id) < 0)
+		abort();
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, jailed_target ? jailed_target : target,
+		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		ret = runk_error_errno(err, errno, "move_mount the share to `%s`", target);
 	/* Back home whatever happened: the shim's own mounts are in its namespace. */
 	if (setns(own_ns, CLONE_NEWNS) < 0) {

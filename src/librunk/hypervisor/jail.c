@@ -272,9 +272,17 @@ static int link_socket(struct vm_jail *jail, const char *host_path, const char *
 		       runk_error_t *err)
 {
 	cleanup_free char *target = NULL;
+	const char *slash = strrchr(host_path, '/');
+	size_t dir_len = slash ? (size_t)(slash - host_path) : 0;
 
 	if (asprintf(&target, "%s/%s", jail->run, name) < 0)
 		abort();
+	/*
+	 * Relative when the jail is below the socket's directory: a pool entry is
+	 * renamed (new- → ready- → claimed-) with its QEMU running.
+	 */
+	if (slash && strncmp(target, host_path, dir_len) == 0 && target[dir_len] == '/')
+		memmove(target, target + dir_len + 1, strlen(target + dir_len + 1) + 1);
 	if (unlink(host_path) < 0 && errno != ENOENT)
 		return runk_error_errno(err, errno, "remove stale socket `%s`", host_path);
 	if (symlink(target, host_path) < 0)
