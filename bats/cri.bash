@@ -98,29 +98,10 @@ cri_container_config() {
 }
 
 cri_teardown() {
-	local id pid hier
+	local hier
 	[ -n "${CRI_PID:-}" ] || return 0
 	local ENGINE_TIMEOUT=60
-	if kill -0 "$CRI_PID" 2>/dev/null; then
-		for id in $(ctr_k8s task ls -q 2>/dev/null); do
-			ctr_k8s task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-		done
-		for id in $(ctr_k8s container ls -q 2>/dev/null); do
-			ctr_k8s task delete -f "$id" >/dev/null 2>&1 || true
-			ctr_k8s container delete "$id" >/dev/null 2>&1 || true
-		done
-	fi
-	kill "$CRI_PID" 2>/dev/null || true
-	for _ in $(seq 100); do
-		kill -0 "$CRI_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$CRI_PID" 2>/dev/null || true
-	wait "$CRI_PID" 2>/dev/null || true
-	# Shims this containerd started (they outlive it by design).
-	for pid in $(engine_pids "$CRI_ADDRESS"); do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	containerd_stop "$CRI_PID" "$CRI_ADDRESS" ctr_k8s
 	for hier in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		[ -d "$hier$CRI_CGROUP_PARENT" ] || continue
 		find "$hier$CRI_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null || true

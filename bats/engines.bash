@@ -149,30 +149,40 @@ shim_socket_of() {
 	echo "/run/containerd/s/$(printf '%s' "$CONTAINERD_ADDRESS/runk-test/$1" | sha256sum | cut -d' ' -f1)"
 }
 
-containerd_teardown() {
-	local id pid
-	[ -n "${CONTAINERD_PID:-}" ] || return 0
-	local ENGINE_TIMEOUT=30
-	if kill -0 "$CONTAINERD_PID" 2>/dev/null; then
-		for id in $(ctrn task ls -q 2>/dev/null); do
-			ctrn task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+# containerd_stop PID ADDRESS CTR: kill and delete every task and container
+# (through CTR, a ctr function for the namespace), stop containerd PID, and
+# kill the shims it started (they outlive it by design).
+containerd_stop() {
+	local pid=$1 address=$2 ctr=$3 id
+	if kill -0 "$pid" 2>/dev/null; then
+		for id in $("$ctr" task ls -q 2>/dev/null); do
+			"$ctr" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
 		done
-		for id in $(ctrn container ls -q 2>/dev/null); do
-			ctrn task delete -f "$id" >/dev/null 2>&1 || true
-			ctrn container delete "$id" >/dev/null 2>&1 || true
-			rm -f "$(shim_socket_of "$id")"
+		for id in $("$ctr" container ls -q 2>/dev/null); do
+			"$ctr" task delete -f "$id" >/dev/null 2>&1 || true
+			"$ctr" container delete "$id" >/dev/null 2>&1 || true
 		done
 	fi
-	kill "$CONTAINERD_PID" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -9 "$CONTAINERD_PID" 2>/dev/null || true
-	wait "$CONTAINERD_PID" 2>/dev/null || true
-	# Shims this containerd started (they outlive it by design).
-	for pid in $(engine_pids "$CONTAINERD_ADDRESS"); do
-		kill -9 "$pid" 2>/dev/null || true
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for id in $(engine_pids "$address"); do
+		kill -9 "$id" 2>/dev/null || true
+	done
+}
+
+containerd_teardown() {
+	local id ids
+	[ -n "${CONTAINERD_PID:-}" ] || return 0
+	local ENGINE_TIMEOUT=30
+	ids=$(ctrn container ls -q 2>/dev/null) || ids=""
+	containerd_stop "$CONTAINERD_PID" "$CONTAINERD_ADDRESS" ctrn
+	for id in $ids; do
+		rm -f "$(shim_socket_of "$id")"
 	done
 	# containerd makes these whatever its state dir; remove them only if empty
 	# (another containerd may use them).

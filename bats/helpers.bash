@@ -295,3 +295,11 @@ qemu_of() {
 	done
 	awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null
 }
+
+# kill_bg_pids: SIGKILL the background helpers a test recorded in BG_PIDS.
+kill_bg_pids() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+}

@@ -17,10 +17,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	kill_bg_pids
 	teardown_runk
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$PEER" 2>/dev/null || true

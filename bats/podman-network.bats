@@ -44,10 +44,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	kill_bg_pids
 	podman rm -af -t 0 >/dev/null 2>&1 || true
 	podman network rm -f "$NET6" >/dev/null 2>&1 || true
 	remove_new_bridges

@@ -21,12 +21,9 @@ ROOT=${ROOT:-$WORKDIR/state}
 TAG=st$$
 mkdir -p "$WORKDIR/log" "$ROOT"
 
-# A busybox rootfs (Debian's busybox-static), applets as relative links.
+. "$(dirname "$0")/lib.sh"
 rootfs=$WORKDIR/rootfs
-mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root}
-cp /bin/busybox "$rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [ -e "$rootfs/bin/$a" ] || ln -s busybox "$rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+busybox_rootfs "$rootfs"
 bundle=$WORKDIR/bundle
 mkdir -p "$bundle"
 ln -sfn "$rootfs" "$bundle/rootfs"

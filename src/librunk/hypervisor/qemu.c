@@ -790,12 +790,7 @@ void vm_destroy(struct vm *vm)
 			vm_wait(vm, -1, NULL, NULL);
 		}
 	}
-	qmp_close(vm->qmp);
-	if (vm->pidfd >= 0)
-		close(vm->pidfd);
-	if (vm->out_fd >= 0)
-		close(vm->out_fd);
-	free(vm);
+	vm_release(vm);
 }
 
 /* ---- QEMUs started by another process (factory pool) ---- */
