@@ -147,8 +147,11 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 int remove_tree(const char *path, runk_error_t *err)
 {
-	/* FTW_MOUNT: a mount left inside the tree is never descended into and emptied. */
-	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+	/*
+	 * FTW_MOUNT: a mount left inside the tree is never descended into and emptied.
+	 * Two descriptors at most: cleanup must work when a low fd limit is why it runs.
+	 */
+	if (nftw(path, remove_entry, 2, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
 		return runk_error_errno(err, errno, "remove `%s`", path);
 	return 0;
 }
