@@ -19,7 +19,9 @@ require_cri() {
 
 # cri ARGS...: the CRI client on the private containerd.
 cri() {
-	timeout "${ENGINE_TIMEOUT:-300}" /usr/bin/python3 "$CRI_CLIENT" --socket "$CRI_ADDRESS" "$@"
+	# TMPDIR: the client's compiled cri.proto goes with ENGINE_DIR.
+	TMPDIR=$ENGINE_DIR timeout "${ENGINE_TIMEOUT:-300}" /usr/bin/python3 "$CRI_CLIENT" \
+		--socket "$CRI_ADDRESS" "$@"
 }
 
 ctr_k8s() {
