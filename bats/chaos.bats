@@ -55,11 +55,7 @@ chaos_one() {
 	esac
 	[ -z "$victim" ] || kill -9 "$victim" 2>/dev/null || true
 	# The caller returns (it may have finished before the kill); at most 120 s.
-	for i in $(seq 1200); do
-		kill -0 "$caller" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$caller" 2>/dev/null && fail "seed $seed: runk create still running 120 s after killing the $target"
+	wait_gone "$caller" 1200 || fail "seed $seed: runk create still running 120 s after killing the $target"
 	wait "$caller" 2>/dev/null || true
 	echo "# seed $seed: $target (pid ${victim:-none}) at ${delay_ms} ms; create said: $(tail -c 200 "$TEST_DIR/$id.out" | tr '\n' ' ')" >&3
 	# state answers: a status, or an error with a message.  Never hangs.
@@ -131,11 +127,7 @@ chaos_one() {
 	qemu=$(qemu_of "$shim")
 	[ -n "$qemu" ] || fail "no QEMU under the shim $shim"
 	kill -9 "$qemu"
-	for i in $(seq 100); do
-		kill -0 "$run" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$run" 2>/dev/null && fail "runk run still running 10 s after QEMU was killed"
+	wait_gone "$run" 100 || fail "runk run still running 10 s after QEMU was killed"
 	wait "$run" || rc=$?
 	echo "# runk run exited $rc: $(tail -c 200 "$TEST_DIR/out")" >&3
 	[ "$rc" = 137 ] || fail "runk run exited $rc after QEMU was killed, not 137: $(cat "$TEST_DIR/out")"

@@ -103,12 +103,7 @@ wait_for_file() {
 	# CRI-O's StopContainer/RemoveContainer on an exited container.
 	"$ENGINE_RUNK" --root "$ROOT" kill --all cm1 9
 	"$ENGINE_RUNK" --root "$ROOT" delete cm1
-	local i
-	for i in $(seq 100); do
-		kill -0 "$conmon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$conmon_pid" 2>/dev/null || fail "conmon $conmon_pid still running"
+	wait_gone "$conmon_pid" 100 || fail "conmon $conmon_pid still running"
 	assert_nothing_left
 	assert_engine_nothing_left "cm1"
 }
@@ -128,12 +123,7 @@ wait_for_file() {
 	wait_for_file "$CONMON_DIR/exits/cm2"
 	[ "$(cat "$CONMON_DIR/exits/cm2")" = 137 ] || fail "exit file: $(cat "$CONMON_DIR/exits/cm2")"
 	"$ENGINE_RUNK" --root "$ROOT" delete --force cm2
-	local i
-	for i in $(seq 100); do
-		kill -0 "$conmon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$conmon_pid" 2>/dev/null || fail "conmon $conmon_pid still running"
+	wait_gone "$conmon_pid" 100 || fail "conmon $conmon_pid still running"
 	assert_nothing_left
 	assert_engine_nothing_left "cm2"
 }

@@ -222,11 +222,7 @@ pool_qemu() {
 	[ "$second" != "$first" ]
 	runk delete --force p1
 	# Its QEMU ends with the container and the claimed entry goes.
-	for _ in $(seq 50); do
-		kill -0 "$qemu" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$qemu" 2>/dev/null
+	wait_gone "$qemu" 50
 	for _ in $(seq 30); do
 		[ -d "$FACTORY_DIR/$KEY.pool/claimed-${first#ready-}" ] || break
 		sleep 0.1
@@ -248,11 +244,7 @@ pool_qemu() {
 	shim=$(jq -r .pid "$ROOT/k1/state.json")
 	[ "$(qemu_of "$shim")" = "$qemu" ]
 	kill -9 "$shim"
-	for _ in $(seq 50); do
-		kill -0 "$qemu" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$qemu" 2>/dev/null || fail "pooled QEMU $qemu outlived its shim"
+	wait_gone "$qemu" 50 || fail "pooled QEMU $qemu outlived its shim"
 	run runk delete --force k1
 	assert_success
 	assert_nothing_left
@@ -266,11 +258,7 @@ pool_qemu() {
 	[ -n "$qemu" ]
 	run runk factory destroy
 	assert_success
-	for _ in $(seq 30); do
-		kill -0 "$qemu" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$qemu" 2>/dev/null || fail "pooled QEMU $qemu survived factory destroy"
+	wait_gone "$qemu" 30 || fail "pooled QEMU $qemu survived factory destroy"
 	# Now with a TTL of 3 s: the pooled VM goes by itself.
 	printf 'template_ttl = 3\n' >>"$RUNK_CONF"
 	template_ready

@@ -303,3 +303,14 @@ kill_bg_pids() {
 		kill -9 "$pid" 2>/dev/null || true
 	done
 }
+
+# wait_gone PID TENTHS: wait up to TENTHS tenths of a second for PID to end;
+# fails (status 1) if it still runs then.
+wait_gone() {
+	local pid=$1 tenths=$2
+	for _ in $(seq "$tenths"); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null
+}
