@@ -139,6 +139,11 @@ int main(void)
 	if (signals_setup(&agent, &err) < 0)
 		agent_fatal("signals", err);
 	cgroup_enable_controllers();
+	/* The VM's own loopback: a pod on the node's network has its containers here. */
+	if (net_loopback_up(&err) < 0) {
+		agent_log_err("loopback", err);
+		runk_error_free(&err);
+	}
 	if (modules_load(AGENT_MODULES_ORDER, &err) < 0)
 		agent_fatal("loading kernel modules", err);
 	if (factory_boot_share(&err) < 0)

@@ -21,6 +21,7 @@
 #include "hooks.h"
 #include "id.h"
 #include "log.h"
+#include "member.h"
 #include "network/network.h"
 #include "ocispec.h"
 #include "proto.h"
@@ -44,6 +45,10 @@ struct bundle_info {
 	struct oci_config *config;
 	struct vm_size size;
 	struct cgroup_plan cgroups;
+	struct pod_info pod;
+	/* A pod's member: its sandbox, and what it shares with it. */
+	char *sandbox_dir;
+	struct pod_member_plan member;
 };
 
 static void bundle_info_release(struct bundle_info *b)
@@ -55,6 +60,8 @@ static void bundle_info_release(struct bundle_info *b)
 	oci_config_free(b->config);
 	vm_size_release(&b->size);
 	cgroup_plan_release(&b->cgroups);
+	free(b->sandbox_dir);
+	pod_member_plan_release(&b->member);
 }
 
 static const struct oci_linux_resources *bundle_resources(const struct bundle_info *b)
@@ -62,8 +69,8 @@ static const struct oci_linux_resources *bundle_resources(const struct bundle_in
 	return b->config->linux ? b->config->linux->resources : NULL;
 }
 
-static int bundle_load(const char *bundle, const struct runk_conf *conf, struct bundle_info *b,
-		       runk_error_t *err)
+static int bundle_load(const char *bundle, const char *id, const struct runk_conf *conf,
+		       struct bundle_info *b, runk_error_t *err)
 {
 	cleanup_free char *parse_error = NULL;
 	cleanup_free char *root = NULL;
@@ -93,7 +100,48 @@ static int bundle_load(const char *bundle, const struct runk_conf *conf, struct 
 	b->rootfs = realpath(root, NULL);
 	if (b->rootfs == NULL || stat(b->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return runk_error(err, "rootfs `%s` does not exist or is not a directory", root);
-	return vm_size_compute(b->config, conf, &b->size, err);
+	if (pod_info_of(b->config, id, &b->pod, err) < 0)
+		return runk_error_prefix(err, "invalid `%s`", b->config_path);
+	/* A pod's member has no VM of its own to size: it joins its sandbox's. */
+	if (b->pod.role == POD_MEMBER)
+		return 0;
+	return vm_size_compute(b->config, conf, &b->pod, &b->size, err);
+}
+
+/*
+ * A pod's member: its sandbox must be a live pod sandbox under the same
+ * root; the namespaces the member names must be the sandbox's.
+ */
+static int member_load(const struct runk_context *ctx, const char *id, struct bundle_info *b,
+		       runk_error_t *err)
+{
+	struct runk_state sandbox __attribute__((cleanup(state_release))) = {0};
+	cleanup_free char *path = NULL, *parse_error = NULL;
+	const char *sandbox_id = b->pod.sandbox_id;
+	struct oci_config *config;
+	struct pod_info pod;
+	int ret;
+
+	if (state_load(ctx->root, sandbox_id, &sandbox, &b->sandbox_dir, err) < 0)
+		return runk_error_prefix(err, "the pod sandbox of container `%s`", id);
+	if (!state_shim_alive(&sandbox))
+		return runk_error(err, "the pod sandbox `%s` of container `%s` has stopped",
+				  sandbox_id, id);
+	if (asprintf(&path, "%s/%s", b->sandbox_dir, CONFIG_COPY) < 0)
+		abort();
+	config = oci_config_parse_file(path, &parse_error);
+	if (config == NULL)
+		return runk_error(err, "`%s`: %s", path,
+				  parse_error ? parse_error : "cannot parse");
+	ret = pod_info_of(config, sandbox_id, &pod, err);
+	if (ret == 0 && pod.role != POD_SANDBOX)
+		ret = runk_error(err, "container `%s` is not a pod sandbox: `%s` cannot join it",
+				 sandbox_id, id);
+	if (ret == 0)
+		ret = pod_member_plan_make(b->config_text, b->config_len, b->config, config,
+					   sandbox.pid, sandbox_id, &b->member, err);
+	oci_config_free(config);
+	return ret < 0 ? runk_error_prefix(err, "invalid `%s`", b->config_path) : 0;
 }
 
 /* The config.json kept in the state directory (hooks at start and delete come from it). */
@@ -224,6 +272,33 @@ static void stdio_to_dev_null(void)
 	close(fd);
 }
 
+/* In the forked child: a pod's member gets a member shim instead of a VM (member.h). */
+__attribute__((noreturn)) static void member_main_for(const struct shim_options *so,
+						      const struct bundle_info *b)
+{
+	const struct oci_linux_resources *res = bundle_resources(b);
+	struct member_options mo = {
+		.id = so->id,
+		.state_dir = so->state_dir,
+		.config_path = so->config_path,
+		.rootfs = so->rootfs,
+		.sandbox_dir = b->sandbox_dir,
+		.plan = &b->member,
+		.terminal = so->terminal,
+		.no_pivot = so->no_pivot,
+		.console_fd = so->console_fd,
+		.sync_fd = so->sync_fd,
+		.cgroups = so->cgroups,
+		.resources = res,
+	};
+
+	if (res && res->cpu && res->cpu->has_quota && res->cpu->has_period) {
+		mo.cpu_quota = res->cpu->quota;
+		mo.cpu_period = res->cpu->period;
+	}
+	member_main(&mo);
+}
+
 /* Fork the shim and wait until it reports the container created (or why not). */
 static int spawn_shim(const struct runk_context *ctx, const struct container_create_options *o,
 		      const struct bundle_info *b, const char *dir, int lock, pid_t *shim,
@@ -265,6 +340,9 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.debug = ctx->debug,
 			.vcpus = b->size.vcpus,
 			.memory_mib = b->size.memory_mib,
+			.pod_sandbox = b->pod.role == POD_SANDBOX,
+			.max_vcpus = b->size.max_vcpus,
+			.pod_cpus = b->size.cpus,
 			.kernel_params = b->size.kernel_params,
 			.terminal = terminal,
 			.no_pivot = o->no_pivot,
@@ -281,6 +359,8 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 		close(lock);
 		if (o->detach)
 			setsid();
+		if (b->pod.role == POD_MEMBER)
+			member_main_for(&so, b);
 		/* With a console socket the init's stdio is the pty.  Like runc's init, the
 		 * shim must not hold the caller's stdio: containerd's shim reads create's
 		 * output until EOF, and would wait as long as the container runs. */
@@ -311,6 +391,15 @@ static int plan_cgroups(const struct runk_context *ctx, const char *id, struct b
 		.memory_overhead_mib = ctx->conf->memory_overhead_mib,
 	};
 
+	/*
+	 * A pod's member holds only its member shim on the host: its own
+	 * cgroup, with its own limits (engines read its figures there).
+	 */
+	if (b->pod.role == POD_MEMBER) {
+		po.sandbox_only = true;
+		po.vm_memory_mib = 0;
+		po.memory_overhead_mib = 0;
+	}
 	return cgroup_plan_make(&po, &b->cgroups, err);
 }
 
@@ -327,7 +416,9 @@ int container_create(const struct runk_context *ctx, const struct container_crea
 	/* The id first: a bad id is named as such, not by what it would have made. */
 	if (runk_id_validate(o->id, err) < 0)
 		return -1;
-	if (bundle_load(o->bundle, ctx->conf, &b, err) < 0 || plan_cgroups(ctx, o->id, &b, err) < 0)
+	if (bundle_load(o->bundle, o->id, ctx->conf, &b, err) < 0 ||
+	    (b.pod.role == POD_MEMBER && member_load(ctx, o->id, &b, err) < 0) ||
+	    plan_cgroups(ctx, o->id, &b, err) < 0)
 		return -1;
 	/*
 	 * The state directory appears under its name already locked and holding what delete

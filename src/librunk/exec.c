@@ -37,11 +37,7 @@ static void send_resize(int conn, int tty_fd)
 	shimctl_send(conn, msg, NULL, 0, NULL);
 }
 
-/*
- * Wait on the shim connection for the exit of our process, passing on
- * signals (and, with a terminal, its size).  Returns the exit status.
- */
-static int wait_exit(int conn, int tty_fd, int *code, int *signo, runk_error_t *err)
+int exec_wait_exit(int conn, int tty_fd, int *code, int *signo, runk_error_t *err)
 {
 	cleanup_close int sfd = -1;
 	sigset_t set;
@@ -118,7 +114,7 @@ __attribute__((noreturn)) static void exec_shim(int conn, int console)
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
-	if (wait_exit(conn, console, &code, &signo, &err) < 0) {
+	if (exec_wait_exit(conn, console, &code, &signo, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_error("exec: %s", text);
@@ -200,8 +196,8 @@ int container_exec(const struct runk_context *ctx, const struct exec_options *o,
 	 */
 	if (console >= 0 && setsid() >= 0)
 		ioctl(console, TIOCSCTTY, 0);
-	ret = wait_exit(conn, console >= 0 ? console : (o->tty ? STDIN_FILENO : -1), &code, &signo,
-			err);
+	ret = exec_wait_exit(conn, console >= 0 ? console : (o->tty ? STDIN_FILENO : -1), &code,
+			     &signo, err);
 	console_restore();
 	if (ret < 0)
 		return -1;

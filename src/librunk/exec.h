@@ -23,4 +23,11 @@ struct exec_options {
  */
 int container_exec(const struct runk_context *ctx, const struct exec_options *o, runk_error_t *err);
 
+/*
+ * Wait on a shim connection for the exit of its process, passing on the
+ * signals runc would (and, with tty_fd, the terminal's size).  Fills the
+ * exit code and signal; an error if the connection closes first.
+ */
+int exec_wait_exit(int conn, int tty_fd, int *code, int *signo, runk_error_t *err);
+
 #endif

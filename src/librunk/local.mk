@@ -23,6 +23,8 @@ src_librunk_librunk_a_SOURCES += \
 	src/librunk/agent.c src/librunk/agent.h \
 	src/librunk/shim.c src/librunk/shim.h src/librunk/shim-internal.h \
 	src/librunk/shim-streams.c src/librunk/shim-control.c \
+	src/librunk/shim-pod.c src/librunk/pod.c src/librunk/pod.h \
+	src/librunk/member.c src/librunk/member.h \
 	src/librunk/shim-network.c src/librunk/shim-network.h \
 	src/librunk/shim-namespaces.c src/librunk/shim-namespaces.h \
 	src/librunk/network/network.c src/librunk/network/network.h \

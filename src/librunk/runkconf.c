@@ -43,6 +43,7 @@ static const struct conf_key conf_keys[] = {
 	KEY("hypervisor", "default_memory", KEY_UINT, default_memory_mib),
 	KEY("hypervisor", "default_maxmemory", KEY_UINT, default_maxmemory_mib),
 	KEY("hypervisor", "memory_overhead", KEY_UINT, memory_overhead_mib),
+	KEY("hypervisor", "pod_memory", KEY_UINT, pod_memory_mib),
 	KEY("hypervisor", "boot_timeout", KEY_UINT, boot_timeout_s),
 	KEY("hypervisor", "jail", KEY_BOOL, jail),
 	KEY("hypervisor", "user", KEY_STRING, jail_user),
@@ -164,6 +165,7 @@ static void set_defaults(struct runk_conf *conf)
 	conf->default_vcpus = strdup("1");
 	conf->default_memory_mib = 256;
 	conf->memory_overhead_mib = 64;
+	conf->pod_memory_mib = 2048;
 	conf->log_level = strdup("info");
 	conf->allowed_annotations = strdup("");
 	/* Generous: under TCG on a loaded 2-core host the generic kernel takes seconds. */

@@ -21,6 +21,7 @@ struct runk_conf {
 	unsigned int default_memory_mib;
 	unsigned int default_maxmemory_mib; /* 0: the host's memory */
 	unsigned int memory_overhead_mib;   /* what the host allows QEMU itself */
+	unsigned int pod_memory_mib; /* added to a pod's VM whose limits the engine does not tell */
 	unsigned int boot_timeout_s;
 	bool jail;	 /* [hypervisor] jail: QEMU in its own mount namespace, pivoted (jail.h) */
 	char *jail_user; /* [hypervisor] user: QEMU's user; "" = root with the share's caps */

@@ -15,14 +15,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "ocispec.h"
 #include "share.h"
 #include "util.h"
+
+/* Older headers lack the new mount API's flags. */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 
 static bool has_option(const struct oci_mount *m, const char *opt)
 {
@@ -105,4 +122,103 @@ int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *er
 	}
 	oci_config_free(cfg);
 	return ret;
+}
+
+bool share_same_namespace(pid_t qemu)
+{
+	cleanup_free char *path = NULL;
+	struct stat own, other;
+
+	if (asprintf(&path, "/proc/%d/ns/mnt", (int)qemu) < 0)
+		abort();
+	return stat("/proc/self/ns/mnt", &own) == 0 && stat(path, &other) == 0 &&
+	       own.st_dev == other.st_dev && own.st_ino == other.st_ino;
+}
+
+/* Run fn in QEMU's mount namespace and come back, whatever happened. */
+static int in_namespace_of(pid_t qemu, int (*fn)(const void *arg, runk_error_t *err),
+			   const void *arg, runk_error_t *err)
+{
+	cleanup_free char *ns_path = NULL;
+	cleanup_close int own_ns = -1, vm_ns = -1, cwd = -1;
+	int ret;
+
+	if (asprintf(&ns_path, "/proc/%d/ns/mnt", (int)qemu) < 0)
+		abort();
+	own_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	vm_ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (own_ns < 0 || vm_ns < 0)
+		return runk_error_errno(err, errno, "open the mount namespaces");
+	if (setns(vm_ns, CLONE_NEWNS) < 0)
+		return runk_error_errno(err, errno, "enter QEMU's mount namespace");
+	ret = fn(arg, err);
+	/* The shim's own mounts are in its namespace: it cannot go on elsewhere. */
+	if (setns(own_ns, CLONE_NEWNS) < 0) {
+		log_error("cannot return to the shim's mount namespace: %s", strerror(errno));
+		_exit(1);
+	}
+	if (cwd >= 0 && fchdir(cwd) < 0) {
+		/* absolute paths only from here */
+	}
+	return ret;
+}
+
+struct attach {
+	int tree;
+	const char *target;
+};
+
+static int do_attach(const void *arg, runk_error_t *err)
+{
+	const struct attach *a = arg;
+
+	if (syscall(SYS_move_mount, a->tree, "", AT_FDCWD, a->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return runk_error_errno(err, errno, "move_mount the share to `%s`", a->target);
+	return 0;
+}
+
+int share_open_tree(const char *source, runk_error_t *err)
+{
+	/* A detached copy of the tree with its submounts: it can be attached anywhere. */
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+	if (tree < 0)
+		return runk_error_errno(err, errno, "open_tree `%s`", source);
+	return tree;
+}
+
+int share_attach_tree(pid_t qemu, int tree, const char *target, runk_error_t *err)
+{
+	struct attach a = {.tree = tree, .target = target};
+
+	if (share_same_namespace(qemu))
+		return do_attach(&a, err);
+	return in_namespace_of(qemu, do_attach, &a, err);
+}
+
+int share_attach(pid_t qemu, const char *source, const char *target, runk_error_t *err)
+{
+	cleanup_close int tree = share_open_tree(source, err);
+
+	if (tree < 0)
+		return -1;
+	return share_attach_tree(qemu, tree, target, err);
+}
+
+static int do_detach(const void *arg, runk_error_t *err)
+{
+	const char *target = arg;
+
+	if (umount2(target, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return runk_error_errno(err, errno, "detach `%s`", target);
+	return 0;
+}
+
+int share_detach(pid_t qemu, const char *target, runk_error_t *err)
+{
+	if (share_same_namespace(qemu))
+		return do_detach(target, err);
+	return in_namespace_of(qemu, do_detach, target, err);
 }

@@ -3,6 +3,7 @@
 #define RUNK_SHARE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -12,5 +13,21 @@ struct oci_mount;
 bool share_mount_is_bind(const struct oci_mount *m);
 /* Bind every bind mount's source on DIR/mounts/<index> (in the caller's mount namespace). */
 int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *err);
+
+/*
+ * QEMU in its own mount namespace (jailed, or a pooled VM) sees no mount the
+ * shim makes later: attach a copy of the tree at source (with its submounts)
+ * at target, a path in QEMU's namespace whose directory exists.  The caller
+ * stays in its own namespace.
+ */
+int share_attach(pid_t qemu, const char *source, const char *target, runk_error_t *err);
+/* A detached copy of source and its submounts (open_tree), for share_attach_tree; an fd. */
+int share_open_tree(const char *source, runk_error_t *err);
+/* Attach such a copy (made by any process: a pod member's shim) at target in QEMU's namespace. */
+int share_attach_tree(pid_t qemu, int tree, const char *target, runk_error_t *err);
+/* Detach what share_attach put at target in QEMU's namespace. */
+int share_detach(pid_t qemu, const char *target, runk_error_t *err);
+/* Does QEMU live in the caller's mount namespace? */
+bool share_same_namespace(pid_t qemu);
 
 #endif

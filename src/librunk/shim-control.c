@@ -18,7 +18,7 @@
 #include "shim-internal.h"
 #include "shimctl.h"
 
-static void reply_text(int fd, const char *text)
+void shim_reply_text(int fd, const char *text)
 {
 	send(fd, text, strlen(text), MSG_NOSIGNAL);
 }
@@ -33,10 +33,10 @@ static void reply_ok(int fd, const char *key, const char *value)
 	if (key)
 		proto_json_add_string(json, key, value);
 	if (proto_json_finish(json, &text, &len, NULL) == 0)
-		reply_text(fd, text);
+		shim_reply_text(fd, text);
 }
 
-static void reply_error(int fd, runk_error_t err)
+void shim_reply_error(int fd, runk_error_t err)
 {
 	struct proto_json *json = proto_json_new();
 	cleanup_free char *message = runk_error_text(err);
@@ -46,7 +46,7 @@ static void reply_error(int fd, runk_error_t err)
 	proto_json_add_bool(json, "ok", false);
 	proto_json_add_string(json, "error", message);
 	if (proto_json_finish(json, &text, &len, NULL) == 0)
-		reply_text(fd, text);
+		shim_reply_text(fd, text);
 }
 
 static int require_live(struct shim *s, runk_error_t *err)
@@ -136,15 +136,18 @@ static bool cmds_valid(yajl_val cmds, yajl_val pids)
 /* ps and stats: the guest's answer, checked, goes to the client as it came. */
 static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
 {
-	struct proto_json *json = shim_request_new(s, op);
+	if (require_live(s, err) < 0)
+		return -1;
+	return shim_control_query(s, fd, s->opts->id, op, err);
+}
+
+int shim_control_query(struct shim *s, int fd, const char *id, const char *op, runk_error_t *err)
+{
+	struct proto_json *json = shim_request_for(id, op);
 	yajl_val reply = NULL;
 	yajl_val pids;
 	cleanup_free char *text = NULL;
 
-	if (require_live(s, err) < 0) {
-		proto_json_free(json);
-		return -1;
-	}
 	if (shim_request_send(s, json, &reply, true, err) < 0)
 		return -1;
 	pids = proto_json_find(reply, "pids");
@@ -179,7 +182,7 @@ static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
 	yajl_tree_free(reply);
 	/* Validated above: forward the guest's text itself, nothing re-encoded. */
 	text = strndup((const char *)s->last_reply_text, s->last_reply_len);
-	reply_text(fd, text);
+	shim_reply_text(fd, text);
 	return 1;
 }
 
@@ -188,7 +191,7 @@ static int op_query(struct shim *s, int fd, const char *op, runk_error_t *err)
  * field must be there as an integer in range; the reply is rebuilt from them
  * alone, nothing else from the guest is passed on.
  */
-static int op_guest(struct shim *s, int fd, runk_error_t *err)
+int shim_control_guest(struct shim *s, int fd, runk_error_t *err)
 {
 	static const char *const fields[] = {"mem_total", "mem_available", "mem_free",
 					     "load1_milli", "tasks"};
@@ -216,7 +219,7 @@ static int op_guest(struct shim *s, int fd, runk_error_t *err)
 	yajl_tree_free(reply);
 	if (proto_json_finish(json, &text, &len, err) < 0)
 		return -1;
-	reply_text(fd, text);
+	shim_reply_text(fd, text);
 	return 1;
 }
 
@@ -240,7 +243,7 @@ static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
 }
 
 /* Start an exec stream in the guest and answer its client (whose connection the stream owns). */
-static int exec_start(struct shim *s, size_t slot, const char *request, runk_error_t *err)
+int shim_control_stream_start(struct shim *s, size_t slot, const char *request, runk_error_t *err)
 {
 	struct shim_stream *st = &s->streams[slot];
 	yajl_val reply = NULL;
@@ -260,7 +263,7 @@ static int exec_start(struct shim *s, size_t slot, const char *request, runk_err
 	if (st->tty)
 		shim_stream_follow_size(s, slot);
 	snprintf(answer, sizeof(answer), "{\"ok\":true,\"pid\":%lld}", pid);
-	reply_text(st->conn_fd, answer);
+	shim_reply_text(st->conn_fd, answer);
 	/* The reply first, then an exit that came while we waited for it. */
 	st->starting = false;
 	if (st->exit_pending)
@@ -271,7 +274,7 @@ static int exec_start(struct shim *s, size_t slot, const char *request, runk_err
 /* A stream whose start failed: its client hears why, then it is gone. */
 static void exec_fail(struct shim *s, size_t slot, runk_error_t err)
 {
-	reply_error(s->streams[slot].conn_fd, err);
+	shim_reply_error(s->streams[slot].conn_fd, err);
 	shim_stream_release(s, slot);
 }
 
@@ -285,7 +288,7 @@ static void exec_start_deferred(struct shim *s)
 		if (!s->streams[i].used || s->streams[i].deferred == NULL)
 			continue;
 		request = steal_pointer(&s->streams[i].deferred);
-		if (exec_start(s, i, request, &err) < 0)
+		if (shim_control_stream_start(s, i, request, &err) < 0)
 			exec_fail(s, i, err);
 	}
 }
@@ -299,6 +302,12 @@ static void exec_start_deferred(struct shim *s)
  */
 static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
 		   runk_error_t *err)
+{
+	return shim_control_exec(s, conn, req, fds, n_fds, s->opts->id, -1, err);
+}
+
+int shim_control_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
+		      const char *id, int member, runk_error_t *err)
 {
 	cleanup_free char *request = NULL;
 	const char *process = NULL;
@@ -314,11 +323,10 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	if (n_fds != 3)
 		return runk_error(err, "exec needs stdin, stdout and stderr descriptors");
 	/* As runc: a created container takes execs; its init waits for start meanwhile. */
-	if (s->exited)
+	if (s->exited || (member >= 0 && (s->members[member].status == SHIM_STOPPED || s->vm_gone)))
 		return runk_error(err, "cannot exec in a stopped container");
 	if (s->status == SHIM_PAUSED && !ignore_paused)
-		return runk_error(err, "container `%s` is paused (use --ignore-paused)",
-				  s->opts->id);
+		return runk_error(err, "container `%s` is paused (use --ignore-paused)", id);
 	parsed = proto_json_parse(process, strlen(process), err);
 	if (parsed == NULL)
 		return runk_error_prefix(err, "process");
@@ -332,16 +340,17 @@ static int op_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_f
 	st->err_fd = fds[2];
 	st->tty = tty;
 	st->conn_fd = *conn;
+	st->member = member;
 	fds[0] = fds[1] = fds[2] = -1;
 	*conn = -1;
-	if (asprintf(&request, "{\"op\":\"exec\",\"id\":\"%s\",\"stream\":%u,\"process\":%s}",
-		     s->opts->id, st->id, process) < 0)
+	if (asprintf(&request, "{\"op\":\"exec\",\"id\":\"%s\",\"stream\":%u,\"process\":%s}", id,
+		     st->id, process) < 0)
 		abort();
 	if (s->status == SHIM_PAUSED) {
 		st->deferred = steal_pointer(&request);
 		return 1;
 	}
-	if (exec_start(s, slot, request, err) < 0) {
+	if (shim_control_stream_start(s, slot, request, err) < 0) {
 		exec_fail(s, slot, *err);
 		runk_error_free(err);
 	}
@@ -371,23 +380,27 @@ static int dispatch(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_
 	if (strcmp(op, "update") == 0)
 		return op_update(s, req, err);
 	if (strcmp(op, "guest") == 0)
-		return op_guest(s, *conn, err);
+		return shim_control_guest(s, *conn, err);
 	if (strcmp(op, "exec") == 0)
 		return op_exec(s, conn, req, fds, n_fds, err);
+	if (strcmp(op, "pod-add") == 0)
+		return shim_pod_add(s, conn, req, fds, n_fds, err);
 	return runk_error(err, "unknown shim operation `%s`", op);
 }
 
-void shim_control_accept(struct shim *s)
+void shim_control_accept(struct shim *s, int listen_fd, int member)
 {
-	cleanup_close int conn = accept4(s->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	cleanup_close int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	cleanup_error runk_error_t err = NULL;
 	cleanup_free char *buf = malloc(SHIMCTL_MAX_MESSAGE + 1);
 	struct pollfd pfd = {.fd = conn, .events = POLLIN};
-	int fds[SHIMCTL_MAX_FDS] = {-1, -1, -1};
+	int fds[SHIMCTL_MAX_FDS];
 	size_t n_fds = SHIMCTL_MAX_FDS;
 	yajl_val req = NULL;
 	int n, ret = -1;
 
+	for (size_t i = 0; i < SHIMCTL_MAX_FDS; i++)
+		fds[i] = -1;
 	if (conn < 0 || buf == NULL)
 		return;
 	/* The client sends its request right after connecting; don't let a silent one stall us. */
@@ -396,7 +409,9 @@ void shim_control_accept(struct shim *s)
 	n = shimctl_recv_fds(conn, buf, SHIMCTL_MAX_MESSAGE, fds, &n_fds, &err);
 	if (n > 0) {
 		req = proto_json_parse(buf, (size_t)n, &err);
-		if (req != NULL)
+		if (req != NULL && member >= 0)
+			ret = shim_pod_dispatch(s, member, &conn, req, fds, n_fds, &err);
+		else if (req != NULL)
 			ret = dispatch(s, &conn, req, fds, n_fds, &err);
 	}
 	yajl_tree_free(req);
@@ -408,7 +423,7 @@ void shim_control_accept(struct shim *s)
 	if (ret == 0)
 		reply_ok(conn, NULL, NULL);
 	else if (ret < 0)
-		reply_error(conn, err);
+		shim_reply_error(conn, err);
 }
 
 /* A message from a `runk exec` client about its process: resize or signal; or it went away. */

@@ -28,8 +28,10 @@ enum shim_source {
 	SOURCE_QEMU,
 	SOURCE_SIGNAL,
 	SOURCE_CONTROL,
-	SOURCE_STREAM_IN,   /* a process's stdin on the host side */
-	SOURCE_STREAM_CONN, /* the control connection of a `runk exec` */
+	SOURCE_STREAM_IN,      /* a process's stdin on the host side */
+	SOURCE_STREAM_CONN,    /* the control connection of a `runk exec` */
+	SOURCE_MEMBER_CONTROL, /* a pod member's control socket (the slot is its index) */
+	SOURCE_MEMBER_CONN,    /* a pod member shim's connection */
 };
 
 #define SHIM_EVENT(source, slot) (((uint64_t)(source) << 32) | (uint32_t)(slot))
@@ -52,9 +54,34 @@ struct shim_stream {
 	char *deferred; /* exec --ignore-paused into a frozen VM: the request, sent on resume */
 	int exit_code;
 	int exit_signal;
+	int member;	  /* the pod member it runs in (shim-pod.c), -1: the shim's own container */
+	bool member_init; /* that member's init: its exit stops the member */
 };
 
 #define SHIM_MAX_STREAMS 64
+
+/*
+ * A container of a Kubernetes pod that joined this shim's VM, the pod's
+ * sandbox (shim-pod.c).  Its own small host process, the member shim
+ * (member.c), is the container's PID: it holds `conn` and exits like the
+ * container's init.  runk's commands for it arrive on `control_fd`, a socket
+ * in its own state directory that the member shim handed over.
+ */
+struct shim_member {
+	bool used;
+	char *id;
+	enum shim_status status;
+	size_t slot;	/* its init's stream while that runs, else 0 (slot 0 is never a member's) */
+	int conn_fd;	/* the member shim's connection: exit events out, resizes and signals in */
+	int control_fd; /* listening: runk start/kill/exec/ps... of this container */
+	char *share_dir; /* <share>/<id> on the host, its mount point in QEMU's view */
+	bool in_guest;	 /* the agent has the container (delete it when it goes) */
+	/* Its CPU limit, which counts towards the vCPUs online (a pod sized as it goes). */
+	int64_t cpu_quota;
+	uint64_t cpu_period;
+};
+
+#define SHIM_MAX_MEMBERS 64
 
 struct shim_network;
 
@@ -87,10 +114,24 @@ struct shim {
 	 * gets the error, then the event loop ends and the VM is stopped.
 	 */
 	char *agent_failure;
+	/* A pod's sandbox: the containers that joined its VM. */
+	struct shim_member members[SHIM_MAX_MEMBERS];
+	/*
+	 * The share's root directory on the host, and where QEMU sees it (in its
+	 * own mount namespace when jailed or pooled): a member's share is
+	 * attached there.  vm_share_root NULL: QEMU shares the shim's namespace.
+	 */
+	char *share_root;
+	char *vm_share_root;
+	unsigned int online_vcpus; /* a pod VM whose vCPUs follow its members */
 };
 
 /* shim.c: requests to the agent. */
 struct proto_json *shim_request_new(struct shim *s, const char *op);
+/* A request for another container in the VM (a pod member). */
+struct proto_json *shim_request_for(const char *id, const char *op);
+/* The id of the container a stream's process runs in. */
+const char *shim_stream_container(const struct shim *s, const struct shim_stream *st);
 int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, bool wait,
 		      runk_error_t *err);
 /* Send request text and wait for the reply (*reply may be NULL to discard it). */
@@ -117,7 +158,36 @@ void shim_stream_exited(struct shim *s, size_t slot, int code, int signo);
 void shim_stream_release(struct shim *s, size_t slot);
 
 /* shim-control.c */
-void shim_control_accept(struct shim *s);
+/* A connection on a control socket: the shim's own (member -1) or a pod member's. */
+void shim_control_accept(struct shim *s, int listen_fd, int member);
 void shim_control_exec_message(struct shim *s, size_t slot);
+void shim_reply_text(int fd, const char *text);
+void shim_reply_error(int fd, runk_error_t err);
+/* The whole guest's memory, load and tasks (runk-monitor), checked, to the client. */
+int shim_control_guest(struct shim *s, int fd, runk_error_t *err);
+/* ps and stats of container id: the guest's answer, checked, to the client. */
+int shim_control_query(struct shim *s, int fd, const char *id, const char *op, runk_error_t *err);
+/* exec in container id (a member's index, or -1 for the shim's own). */
+int shim_control_exec(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
+		      const char *id, int member, runk_error_t *err);
+/* Start an exec (or a member's init) stream's process and answer its client. */
+int shim_control_stream_start(struct shim *s, size_t slot, const char *request, runk_error_t *err);
+
+/*
+ * shim-pod.c: a pod's sandbox serves its members.  Both return as the
+ * control dispatch does (1: replied, 0: plain ok, <0: error).
+ */
+/* pod-add, on the sandbox's own socket: a member shim brings its container. */
+int shim_pod_add(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds,
+		 runk_error_t *err);
+/* A request on member m's control socket. */
+int shim_pod_dispatch(struct shim *s, int m, int *conn, yajl_val req, int *fds, size_t n_fds,
+		      runk_error_t *err);
+/* A member's init exited (its stream slot is released next). */
+void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo);
+/* A message from member m's shim, or its connection closed. */
+void shim_pod_member_message(struct shim *s, int m);
+/* The VM is going: every member is killed with it. */
+void shim_pod_end(struct shim *s);
 
 #endif

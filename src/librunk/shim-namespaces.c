@@ -173,3 +173,23 @@ int shim_namespaces_unshareable(const struct oci_config *config, const char *sta
 	}
 	return (int)n;
 }
+
+int shim_namespaces_pod_sandbox(const struct oci_config *config, const char **types, size_t max)
+{
+	static const char *const pod_types[] = {"ipc", "uts", "pid"};
+	size_t n = 0;
+
+	for (size_t i = 0; config->linux && i < config->linux->namespaces_len; i++) {
+		const struct oci_linux_namespace *ns = config->linux->namespaces[i];
+
+		if (ns->type == NULL || ns->path == NULL || ns->path[0] == '\0' || n == max)
+			continue;
+		for (size_t j = 0; j < sizeof(pod_types) / sizeof(pod_types[0]); j++)
+			if (strcmp(ns->type, pod_types[j]) == 0) {
+				log_debug("pod sandbox: the %s namespace `%s` is made in the VM",
+					  ns->type, ns->path);
+				types[n++] = pod_types[j];
+			}
+	}
+	return (int)n;
+}

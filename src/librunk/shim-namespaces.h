@@ -25,4 +25,12 @@ int shim_namespaces_unshare(const struct oci_config *config, runk_error_t *err);
 int shim_namespaces_unshareable(const struct oci_config *config, const char *state_dir,
 				const char **types, size_t max, char **hostname);
 
+/*
+ * A pod's sandbox: the ipc, uts and pid namespaces it names by path (CRI-O
+ * pins them on the host) are the pod's, and the pod lives in the VM: the
+ * sandbox gets new ones there, which its members join.  Their types (at most
+ * max, into types); returns how many.
+ */
+int shim_namespaces_pod_sandbox(const struct oci_config *config, const char **types, size_t max);
+
 #endif

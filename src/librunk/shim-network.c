@@ -27,6 +27,16 @@ int shim_network_prepare(struct shim *s, struct vm_config *cfg, runk_error_t *er
 	if (config == NULL)
 		return runk_error(err, "`%s`: %s", s->opts->config_path,
 				  parse_error ? parse_error : "cannot parse");
+	/*
+	 * A pod on the node's network (no network namespace: NODE in the CRI)
+	 * cannot have the host's in a VM: its containers share the VM's, with
+	 * loopback only.
+	 */
+	if (s->opts->pod_sandbox && !network_namespace_listed(config)) {
+		log_debug("pod %s on the node's network: the VM has loopback only", s->opts->id);
+		oci_config_free(config);
+		return 0;
+	}
 	if (network_namespace_path(config, &path, err) < 0) {
 		oci_config_free(config);
 		return -1;

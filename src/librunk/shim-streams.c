@@ -32,6 +32,7 @@ struct shim_stream *shim_stream_alloc(struct shim *s, size_t *slot, runk_error_t
 			.out_fd = -1,
 			.err_fd = -1,
 			.conn_fd = -1,
+			.member = -1,
 		};
 		*slot = i;
 		return st;
@@ -134,7 +135,8 @@ int shim_stream_watch_input(struct shim *s, size_t slot, runk_error_t *err)
 int shim_stream_resize(struct shim *s, size_t slot, unsigned int rows, unsigned int cols, bool wait,
 		       runk_error_t *err)
 {
-	struct proto_json *json = shim_request_new(s, "resize");
+	struct proto_json *json =
+		shim_request_for(shim_stream_container(s, &s->streams[slot]), "resize");
 
 	proto_json_add_int(json, "stream", s->streams[slot].id);
 	proto_json_add_int(json, "rows", rows);
@@ -163,6 +165,8 @@ void shim_stream_exited(struct shim *s, size_t slot, int code, int signo)
 	struct shim_stream *st = &s->streams[slot];
 	char event[96];
 
+	if (st->member_init)
+		shim_pod_member_exited(s, slot, code, signo);
 	if (st->conn_fd >= 0) {
 		snprintf(event, sizeof(event), "{\"event\":\"exit\",\"status\":%d,\"signal\":%d}",
 			 code, signo);

@@ -283,13 +283,23 @@ int shim_agent_call(struct shim *s, const char *json, size_t len, yajl_val *repl
 }
 
 /* A request object with op and the container id; more members may follow. */
-struct proto_json *shim_request_new(struct shim *s, const char *op)
+struct proto_json *shim_request_for(const char *id, const char *op)
 {
 	struct proto_json *json = proto_json_new();
 
 	proto_json_add_string(json, "op", op);
-	proto_json_add_string(json, "id", s->opts->id);
+	proto_json_add_string(json, "id", id);
 	return json;
+}
+
+struct proto_json *shim_request_new(struct shim *s, const char *op)
+{
+	return shim_request_for(s->opts->id, op);
+}
+
+const char *shim_stream_container(const struct shim *s, const struct shim_stream *st)
+{
+	return st && st->member >= 0 ? s->members[st->member].id : s->opts->id;
 }
 
 int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, bool wait,
@@ -309,7 +319,9 @@ int shim_request_send(struct shim *s, struct proto_json *json, yajl_val *reply, 
 int shim_signal_stream(struct shim *s, uint32_t stream, int signo, bool all, bool wait,
 		       runk_error_t *err)
 {
-	struct proto_json *json = shim_request_new(s, "signal");
+	const struct shim_stream *st =
+		stream == SHIM_INIT_STREAM ? NULL : shim_stream_by_id(s, stream, NULL);
+	struct proto_json *json = shim_request_for(shim_stream_container(s, st), "signal");
 
 	proto_json_add_int(json, "signal", signo);
 	proto_json_add_bool(json, "all", all);
@@ -376,7 +388,10 @@ static int guest_config_for_pod(struct shim *s, char **data, size_t *len, runk_e
 		return runk_error(err, "`%s`: %s", s->opts->config_path,
 				  parse_error ? parse_error : "cannot parse");
 	/* types point into config: it is freed only once they were used. */
-	n = shim_namespaces_unshareable(config, s->opts->state_dir, types, 3, &hostname);
+	if (s->opts->pod_sandbox)
+		n = shim_namespaces_pod_sandbox(config, types, 3);
+	else
+		n = shim_namespaces_unshareable(config, s->opts->state_dir, types, 3, &hostname);
 	if (n > 0 && guest_config_without_paths(*data, *len, types, &out, &out_len, err) < 0) {
 		oci_config_free(config);
 		return -1;
@@ -439,7 +454,7 @@ static int start_vm(struct shim *s, runk_error_t *err)
 	const struct shim_options *o = s->opts;
 	const struct runk_conf *conf = o->conf;
 	cleanup_free char *agent = NULL, *qmp = NULL, *share = NULL, *qlog = NULL, *clog = NULL;
-	cleanup_free char *jail = NULL;
+	cleanup_free char *jail = NULL, *params = NULL;
 	struct vm_config cfg = {0};
 	const char *why = NULL;
 	enum vm_accel requested;
@@ -478,9 +493,21 @@ static int start_vm(struct shim *s, runk_error_t *err)
 		return runk_error_errno(err, errno, "guest initrd `%s`", cfg.initrd);
 	if (shim_network_prepare(s, &cfg, err) < 0)
 		return -1;
+	/* Where a pod member's share goes: QEMU sees the share at /share in its jail. */
+	s->share_root = strdup(share);
+	s->vm_share_root = strdup(cfg.jail_dir ? "/share" : share);
+	s->online_vcpus = o->vcpus;
 	/* A clone of this VM's template when there is a good one; else a cold boot. */
 	if (factory_try_clone(s, &cfg) == 0)
 		return 0;
+	/* A pod VM sized as it goes: every vCPU present, the sandbox's online (shim-pod.c). */
+	if (o->max_vcpus > o->vcpus) {
+		if (asprintf(&params, "%s%smaxcpus=%u", o->kernel_params ? o->kernel_params : "",
+			     o->kernel_params && *o->kernel_params ? " " : "", o->vcpus) < 0)
+			abort();
+		cfg.kernel_params = params;
+		cfg.vcpus = o->max_vcpus;
+	}
 	if (vm_start(&cfg, &s->vm, err) < 0)
 		return -1;
 	s->qemu_fd = (int)syscall(SYS_pidfd_open, vm_pid(s->vm), 0);
@@ -503,6 +530,7 @@ static void init_stream_setup(struct shim *s)
 		.err_fd = console >= 0 ? console : STDERR_FILENO,
 		.conn_fd = -1,
 		.tty = s->opts->terminal,
+		.member = -1,
 	};
 	s->next_stream_id = SHIM_INIT_STREAM + 1;
 	/* Holding the console as controlling terminal brings SIGWINCH when its size changes. */
@@ -610,7 +638,15 @@ static int handle_event(struct shim *s, uint64_t data, runk_error_t *err)
 		handle_signal(s);
 		return 0;
 	case SOURCE_CONTROL:
-		shim_control_accept(s);
+		shim_control_accept(s, s->control_fd, -1);
+		return 0;
+	case SOURCE_MEMBER_CONTROL:
+		if (slot < SHIM_MAX_MEMBERS && s->members[slot].used)
+			shim_control_accept(s, s->members[slot].control_fd, (int)slot);
+		return 0;
+	case SOURCE_MEMBER_CONN:
+		if (slot < SHIM_MAX_MEMBERS && s->members[slot].used)
+			shim_pod_member_message(s, (int)slot);
 		return 0;
 	case SOURCE_STREAM_IN:
 		if (slot < SHIM_MAX_STREAMS && s->streams[slot].used && s->streams[slot].in_fd >= 0)
@@ -646,7 +682,7 @@ static int run_loop(struct shim *s, runk_error_t *err)
 	return 0;
 }
 
-static void report(int sync_fd, const runk_error_t err)
+void shim_report(int sync_fd, const runk_error_t err)
 {
 	cleanup_free char *text = err ? runk_error_text(err) : NULL;
 	char status = err ? 1 : 0;
@@ -667,7 +703,7 @@ static void end_execs(struct shim *s)
 			shim_stream_exited(s, i, 128 + SIGKILL, SIGKILL);
 }
 
-static void record_shim_pid(const char *state_dir)
+void shim_record_pid(const char *state_dir)
 {
 	cleanup_free char *path = NULL;
 	char text[64];
@@ -710,7 +746,7 @@ void shim_main(const struct shim_options *opts)
 
 	prctl(PR_SET_NAME, "runk-shim");
 	/* Before anything else: if runk create dies now, delete can still find and end us. */
-	record_shim_pid(opts->state_dir);
+	shim_record_pid(opts->state_dir);
 	signal(SIGPIPE, SIG_IGN);
 	/* Block what we forward now, so nothing sent during boot kills the shim. */
 	sigemptyset(&set);
@@ -721,17 +757,18 @@ void shim_main(const struct shim_options *opts)
 	if (create_container(&s, &err) < 0 || setup_loop(&s, &err) < 0) {
 		shim_network_teardown(&s); /* before the report: runk kills us once it has it */
 		log_peak_memory(opts->id);
-		report(opts->sync_fd, err);
+		shim_report(opts->sync_fd, err);
 		vm_destroy(s.vm);
 		_exit(1);
 	}
-	report(opts->sync_fd, NULL);
+	shim_report(opts->sync_fd, NULL);
 
 	if (run_loop(&s, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
 
 		log_error("container %s: %s", opts->id, text);
 		end_execs(&s);
+		shim_pod_end(&s);
 		vm_destroy(s.vm);
 		shim_network_teardown(&s);
 		log_peak_memory(opts->id);
@@ -739,6 +776,7 @@ void shim_main(const struct shim_options *opts)
 	}
 	close(s.control_fd);
 	end_execs(&s);
+	shim_pod_end(&s);
 	vm_destroy(s.vm);
 	shim_network_teardown(&s);
 	log_peak_memory(opts->id);

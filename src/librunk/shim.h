@@ -13,6 +13,7 @@
 
 #include "cgroups/cgroup.h"
 #include "runkconf.h"
+#include "sizing.h"
 
 struct shim_options {
 	const char *id;
@@ -23,6 +24,13 @@ struct shim_options {
 	bool debug;
 	unsigned int vcpus; /* the VM's size (vmsize.h) */
 	unsigned int memory_mib;
+	bool pod_sandbox; /* a pod's sandbox: members join its VM (shim-pod.c) */
+	/*
+	 * A pod's VM whose vCPUs follow its members: max_vcpus present, and
+	 * ceil(pod_cpus + the members' quotas) online.  0 for every other VM.
+	 */
+	unsigned int max_vcpus;
+	struct cpu_amount pod_cpus;
 	const char *kernel_params;
 	bool terminal;	/* process.terminal: the init's stdio is a terminal */
 	bool no_pivot;	/* --no-pivot: the agent moves the root instead of pivot_root */
@@ -34,6 +42,12 @@ struct shim_options {
 
 /* Stream id of the container's init process on the agent channel. */
 #define SHIM_INIT_STREAM 1
+
+/* shim.pid in state_dir: "PID START_TIME" of the calling process, so delete can end it. */
+void shim_record_pid(const char *state_dir);
+
+/* Tell runk create (sync_fd, then closed) the container is created (err NULL) or why not. */
+void shim_report(int sync_fd, const runk_error_t err);
 
 /* Runs in the forked child; never returns. */
 __attribute__((noreturn)) void shim_main(const struct shim_options *opts);

@@ -15,7 +15,8 @@
 #include "error.h"
 
 #define SHIMCTL_MAX_MESSAGE 65536
-#define SHIMCTL_MAX_FDS	    3
+/* stdin, stdout, stderr; a pod member adds its control socket and its share. */
+#define SHIMCTL_MAX_FDS 5
 
 /* How long a command waits for a shim before calling it stuck. */
 #define SHIMCTL_TIMEOUT_MS 120000

@@ -60,27 +60,24 @@ static int parse_uint_value(const char *name, const char *text, int64_t *out, ru
 }
 
 /* The CPUs this bundle asks for on top of the default: quota/period, else its cpuset. */
-static int add_bundle_cpus(const struct oci_config *config, struct cpu_amount *sum,
-			   runk_error_t *err)
+static int add_bundle_cpus(const struct oci_config *config, const struct pod_info *pod,
+			   struct cpu_amount *sum, runk_error_t *err)
 {
 	const struct oci_linux_resources *res = config->linux ? config->linux->resources : NULL;
 	const struct oci_linux_cpu *cpu = res ? res->cpu : NULL;
-	const char *type =
-		oci_string_map_get(config->annotations, "io.kubernetes.cri.container-type");
 
 	/* A CRI pod sandbox carries the pod's summed limits in annotations. */
-	if (type && strcmp(type, "sandbox") == 0) {
-		const char *q = oci_string_map_get(config->annotations,
-						   "io.kubernetes.cri.sandbox-cpu-quota");
-		const char *p = oci_string_map_get(config->annotations,
-						   "io.kubernetes.cri.sandbox-cpu-period");
+	if (pod->role == POD_SANDBOX) {
+		const char *q = oci_string_map_get(config->annotations, POD_ANNOTATION_CPU_QUOTA);
+		const char *p = oci_string_map_get(config->annotations, POD_ANNOTATION_CPU_PERIOD);
 		int64_t quota = 0, period = 0;
 
 		if (q && p &&
-		    (parse_uint_value("io.kubernetes.cri.sandbox-cpu-quota", q, &quota, err) < 0 ||
-		     parse_uint_value("io.kubernetes.cri.sandbox-cpu-period", p, &period, err) < 0))
+		    (parse_uint_value(POD_ANNOTATION_CPU_QUOTA, q, &quota, err) < 0 ||
+		     parse_uint_value(POD_ANNOTATION_CPU_PERIOD, p, &period, err) < 0))
 			return -1;
-		if (period > 0 && sizing_add_quota(sum, quota, (uint64_t)period, err) < 0)
+		if (quota > 0 && period > 0 &&
+		    sizing_add_quota(sum, quota, (uint64_t)period, err) < 0)
 			return -1;
 	}
 	if (cpu == NULL)
@@ -113,11 +110,19 @@ static unsigned int host_memory_mib(void)
 	return (unsigned int)((unsigned long long)pages * (unsigned long long)page >> 20);
 }
 
+unsigned int vm_size_max_vcpus(const struct runk_conf *conf)
+{
+	unsigned int max = conf->default_maxvcpus, host = host_cpus();
+
+	return max == 0 || max > host ? host : max;
+}
+
 static int size_vcpus(const struct oci_config *config, const struct runk_conf *conf,
-		      unsigned int *vcpus, runk_error_t *err)
+		      const struct pod_info *pod, unsigned int *vcpus, struct cpu_amount *cpus,
+		      runk_error_t *err)
 {
 	const char *value = NULL;
-	unsigned int max = conf->default_maxvcpus, host = host_cpus();
+	unsigned int max = vm_size_max_vcpus(conf);
 	struct cpu_amount sum;
 	bool clamped;
 
@@ -125,18 +130,48 @@ static int size_vcpus(const struct oci_config *config, const struct runk_conf *c
 		return -1;
 	if (sizing_parse_cpus(value ? value : conf->default_vcpus, &sum, err) < 0)
 		return value ? runk_error_prefix(err, RUNK_ANNOTATION_PREFIX "default_vcpus") : -1;
-	if (add_bundle_cpus(config, &sum, err) < 0)
+	if (add_bundle_cpus(config, pod, &sum, err) < 0)
 		return -1;
-	if (max == 0 || max > host)
-		max = host;
 	*vcpus = sizing_vcpus(&sum, max, &clamped);
+	*cpus = sum;
 	if (clamped)
 		log_debug("vCPUs clamped to %u (the range is 1 to %u)", *vcpus, max);
 	return 0;
 }
 
+/*
+ * What a pod sandbox adds to its VM's memory: the pod's summed limits as
+ * containerd writes them, else (CRI-O) runk.conf's pod_memory.
+ */
+static int pod_memory(const struct oci_config *config, const struct runk_conf *conf,
+		      const struct pod_info *pod, int64_t *limit, runk_error_t *err)
+{
+	const char *text = oci_string_map_get(config->annotations, POD_ANNOTATION_MEMORY);
+	int64_t v = 0;
+
+	if (pod->role != POD_SANDBOX)
+		return 0;
+	if (!pod->sized) {
+		v = (int64_t)conf->pod_memory_mib << 20;
+	} else if (text) {
+		if (parse_uint_value(POD_ANNOTATION_MEMORY, text, &v, err) < 0)
+			return -1;
+		if (v < 0)
+			return runk_error(err, "annotation `%s`: %lld is negative",
+					  POD_ANNOTATION_MEMORY, (long long)v);
+	}
+	if (v == 0)
+		return 0;
+	if (*limit < 0) /* -1: no limit of its own */
+		*limit = 0;
+	if (v > INT64_MAX - *limit)
+		return runk_error(err, "annotation `%s`: too large", POD_ANNOTATION_MEMORY);
+	*limit += v;
+	return 0;
+}
+
 static int size_memory(const struct oci_config *config, const struct runk_conf *conf,
-		       unsigned int *memory_mib, runk_error_t *err)
+		       const struct pod_info *pod, unsigned int *memory_mib, runk_error_t *err)
 {
 	const struct oci_linux_resources *res = config->linux ? config->linux->resources : NULL;
 	const struct oci_linux_memory *mem = res ? res->memory : NULL;
@@ -162,6 +197,8 @@ static int size_memory(const struct oci_config *config, const struct runk_conf *
 	}
 	if (max == 0 || (host > 0 && max > host))
 		max = host;
+	if (pod_memory(config, conf, pod, &limit, err) < 0)
+		return -1;
 	if (sizing_memory_mib(base, limit, max, memory_mib, &clamped, err) < 0)
 		return -1;
 	if (clamped)
@@ -170,20 +207,24 @@ static int size_memory(const struct oci_config *config, const struct runk_conf *
 }
 
 int vm_size_compute(const struct oci_config *config, const struct runk_conf *conf,
-		    struct vm_size *size, runk_error_t *err)
+		    const struct pod_info *pod, struct vm_size *size, runk_error_t *err)
 {
 	const char *params = NULL;
 
 	memset(size, 0, sizeof(*size));
-	if (size_vcpus(config, conf, &size->vcpus, err) < 0 ||
-	    size_memory(config, conf, &size->memory_mib, err) < 0 ||
+	if (size_vcpus(config, conf, pod, &size->vcpus, &size->cpus, err) < 0 ||
+	    size_memory(config, conf, pod, &size->memory_mib, err) < 0 ||
 	    override(config, conf, "kernel_params", &params, err) < 0)
 		return -1;
 	if (asprintf(&size->kernel_params, "%s%s%s", conf->kernel_params ? conf->kernel_params : "",
 		     params && conf->kernel_params && *conf->kernel_params ? " " : "",
 		     params ? params : "") < 0)
 		abort();
-	log_debug("VM size: %u vCPUs, %u MiB", size->vcpus, size->memory_mib);
+	/* The pod's containers bring vCPUs online as they join (shim-pod.c). */
+	if (pod->role == POD_SANDBOX && !pod->sized && vm_size_max_vcpus(conf) > size->vcpus)
+		size->max_vcpus = vm_size_max_vcpus(conf);
+	log_debug("VM size: %u vCPUs (of %u), %u MiB", size->vcpus,
+		  size->max_vcpus ? size->max_vcpus : size->vcpus, size->memory_mib);
 	return 0;
 }
 

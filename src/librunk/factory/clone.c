@@ -285,6 +285,12 @@ static int start_pooled(struct shim *s, const struct factory_claim *claim, runk_
 	proto_pending_init(&s->agent.pending);
 	if (factory_pool_share(claim, share, o->id, err) < 0)
 		return -1;
+	/* A pod member's share goes where this one went (shim-pod.c). */
+	free(s->share_root);
+	free(s->vm_share_root);
+	if (asprintf(&s->share_root, "%s/share", claim->dir) < 0)
+		abort();
+	s->vm_share_root = strdup(claim->jailed ? "/share" : s->share_root);
 	/*
 	 * Born in the keeper's cgroups: QEMU joins the shim's as a QEMU it started
 	 * would be (systemd and cgroup2 placement moves the whole QEMU later anyway).

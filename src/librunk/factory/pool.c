@@ -53,20 +53,8 @@
 #include "cleanup.h"
 #include "factory/factory.h"
 #include "log.h"
+#include "share.h"
 #include "util.h"
-
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
 
 #define KEEPER_SOCKET	   "keeper.sock"
 #define KEEPER_TICK_MS	   1000
@@ -605,39 +593,12 @@ int factory_pool_share(const struct factory_claim *claim, const char *source, co
 		       runk_error_t *err)
 {
 	cleanup_free char *share = join(claim->dir, "share"), *target = join(share, id);
-	cleanup_free char *ns_path = NULL, *jailed_target = NULL;
-	cleanup_close int tree = -1, own_ns = -1, pool_ns = -1, cwd = -1;
-	int ret = 0;
+	cleanup_free char *jailed_target = NULL;
 
 	if (mkdir(target, 0755) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", target);
-	/* A detached copy of the share (with its bind mounts), to attach in QEMU's namespace. */
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (tree < 0)
-		return runk_error_errno(err, errno, "open_tree `%s`", source);
-	if (asprintf(&ns_path, "/proc/%d/ns/mnt", (int)claim->qemu) < 0)
-		abort();
-	own_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	pool_ns = open(ns_path, O_RDONLY | O_CLOEXEC);
-	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (own_ns < 0 || pool_ns < 0)
-		return runk_error_errno(err, errno, "open the mount namespaces");
-	if (setns(pool_ns, CLONE_NEWNS) < 0)
-		return runk_error_errno(err, errno, "enter the pooled VM's mount namespace");
 	/* In a jailed QEMU's namespace the share root is /share (the same directory). */
 	if (claim->jailed && asprintf(&jailed_target, "/share/%s", id) < 0)
 		abort();
-	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, jailed_target ? jailed_target : target,
-		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		ret = runk_error_errno(err, errno, "move_mount the share to `%s`", target);
-	/* Back home whatever happened: the shim's own mounts are in its namespace. */
-	if (setns(own_ns, CLONE_NEWNS) < 0) {
-		log_error("cannot return to the shim's mount namespace: %s", strerror(errno));
-		_exit(1);
-	}
-	if (cwd >= 0 && fchdir(cwd) < 0) {
-		/* absolute paths only from here */
-	}
-	return ret;
+	return share_attach(claim->qemu, source, jailed_target ? jailed_target : target, err);
 }

@@ -42,6 +42,16 @@
 
 /* ---- config.json ---- */
 
+bool network_namespace_listed(const struct oci_config *cfg)
+{
+	const struct oci_linux *l = cfg->linux;
+
+	for (size_t i = 0; l && i < l->namespaces_len; i++)
+		if (l->namespaces[i]->type && strcmp(l->namespaces[i]->type, "network") == 0)
+			return true;
+	return false;
+}
+
 int network_namespace_path(const struct oci_config *cfg, const char **path, runk_error_t *err)
 {
 	const struct oci_linux *l = cfg->linux;
