@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "util.h"
 
 #define AGENT_READS_PER_CALL 16
 
@@ -24,13 +25,12 @@ static long long now_ms(void)
 
 int agent_connect(const char *path, int timeout_ms, struct agent_conn *conn, runk_error_t *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr;
 	long long deadline = now_ms() + timeout_ms;
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, dir_fd = -1;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return runk_error(err, "agent socket path `%s` is too long", path);
-	strcpy(addr.sun_path, path);
+	if (unix_sockaddr(path, &addr, &dir_fd, err) < 0)
+		return runk_error_prefix(err, "the agent socket");
 	for (;;) {
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)

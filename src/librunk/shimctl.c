@@ -14,51 +14,49 @@
 #include "proto.h"
 #include "shimctl.h"
 #include "state.h"
+#include "util.h"
 
-static int socket_address(const char *dir, struct sockaddr_un *addr, runk_error_t *err)
+/* *dir_fd: see unix_sockaddr (a long state directory). */
+static int socket_address(const char *dir, struct sockaddr_un *addr, int *dir_fd, runk_error_t *err)
 {
-	int n;
+	cleanup_free char *path = NULL;
 
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	n = snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s", dir, SHIM_SOCKET);
-	if (n < 0 || (size_t)n >= sizeof(addr->sun_path))
-		return runk_error(err, "state directory `%s` is too long for a unix socket path",
-				  dir);
-	return 0;
+	if (asprintf(&path, "%s/%s", dir, SHIM_SOCKET) < 0)
+		abort();
+	return unix_sockaddr(path, addr, dir_fd, err);
 }
 
 int shimctl_listen(const char *dir, runk_error_t *err)
 {
 	struct sockaddr_un addr;
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, dir_fd = -1;
 
-	if (socket_address(dir, &addr, err) < 0)
+	if (socket_address(dir, &addr, &dir_fd, err) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return runk_error_errno(err, errno, "socket");
 	unlink(addr.sun_path);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return runk_error_errno(err, errno, "bind `%s`", addr.sun_path);
+		return runk_error_errno(err, errno, "bind `%s/%s`", dir, SHIM_SOCKET);
 	if (listen(fd, 16) < 0)
-		return runk_error_errno(err, errno, "listen on `%s`", addr.sun_path);
+		return runk_error_errno(err, errno, "listen on `%s/%s`", dir, SHIM_SOCKET);
 	return steal_fd(&fd);
 }
 
 int shimctl_connect(const char *dir, runk_error_t *err)
 {
 	struct sockaddr_un addr;
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, dir_fd = -1;
 
-	if (socket_address(dir, &addr, err) < 0)
+	if (socket_address(dir, &addr, &dir_fd, err) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return runk_error_errno(err, errno, "socket");
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return runk_error_errno(err, errno, "connect to the container's shim `%s`",
-					addr.sun_path);
+		return runk_error_errno(err, errno, "connect to the container's shim `%s/%s`", dir,
+					SHIM_SOCKET);
 	return steal_fd(&fd);
 }
 

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -296,4 +298,33 @@ int kill_process_tree(pid_t pid, int timeout_ms)
 		usleep(10000);
 	}
 	return -1;
+}
+
+int unix_sockaddr(const char *path, struct sockaddr_un *addr, int *dir_fd, runk_error_t *err)
+{
+	cleanup_free char *dir = strdup(path);
+	const char *name = strrchr(path, '/');
+	int n;
+
+	if (dir == NULL)
+		abort();
+	*dir_fd = -1;
+	*addr = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (strlen(path) < sizeof(addr->sun_path)) {
+		strcpy(addr->sun_path, path);
+		return 0;
+	}
+	if (name == NULL || name == path)
+		return runk_error(err, "unix socket path `%s` is too long", path);
+	dir[name - path] = '\0';
+	*dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dir_fd < 0)
+		return runk_error_errno(err, errno, "`%s`", dir);
+	n = snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d%s", *dir_fd, name);
+	if (n < 0 || (size_t)n >= sizeof(addr->sun_path)) {
+		close(*dir_fd);
+		*dir_fd = -1;
+		return runk_error(err, "unix socket name in `%s` is too long", path);
+	}
+	return 0;
 }

@@ -48,6 +48,15 @@ int signal_parse(const char *text, int *signo, runk_error_t *err);
 /* Now as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
 void format_rfc3339_now(char *buf, size_t len);
 
+struct sockaddr_un;
+/*
+ * A unix socket address for path, for bind or connect.  A path longer than
+ * sun_path (a CRI's 64-character container id under a deep --root) is
+ * reached through a descriptor of its directory, /proc/self/fd/N/name:
+ * *dir_fd is that descriptor (close it once bound or connected), else -1.
+ */
+int unix_sockaddr(const char *path, struct sockaddr_un *addr, int *dir_fd, runk_error_t *err);
+
 /*
  * Exit the way a process in the guest did, so whoever waits for us sees its
  * status: exit code N, or killed by signal S (the shim, the exec-shim).

@@ -403,20 +403,22 @@ int host_collect(pid_t shim, const char *id, struct sample *s)
 static int shim_ask(const char *dir, const char *request, uint64_t deadline_ns, yajl_val *reply,
 		    runk_error_t *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	cleanup_close int fd = -1;
+	struct sockaddr_un addr;
+	cleanup_close int fd = -1, dir_fd = -1;
+	cleanup_free char *path = NULL;
 	uint64_t now;
 	int n;
 
-	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, SHIM_SOCKET);
-	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
-		return runk_error(err, "`%s` is too long for a unix socket path", dir);
+	if (asprintf(&path, "%s/%s", dir, SHIM_SOCKET) < 0)
+		abort();
+	if (unix_sockaddr(path, &addr, &dir_fd, err) < 0)
+		return -1;
 	/* Non-blocking: a shim whose backlog is full must not hold us in connect(). */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return runk_error_errno(err, errno, "socket");
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return runk_error_errno(err, errno, "connect to `%s`", addr.sun_path);
+		return runk_error_errno(err, errno, "connect to `%s`", path);
 	if (shimctl_send(fd, request, NULL, 0, err) < 0)
 		return -1;
 	now = monotonic_ns();

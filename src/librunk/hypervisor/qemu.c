@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "hypervisor/hypervisor.h"
 #include "hypervisor/jail.h"
 
@@ -495,12 +496,12 @@ static int try_reap(struct vm *vm)
 
 static int connect_unix(const char *path, int *fd_out)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr;
+	cleanup_close int dir_fd = -1;
 	int fd;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
+	if (unix_sockaddr(path, &addr, &dir_fd, NULL) < 0)
 		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

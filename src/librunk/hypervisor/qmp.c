@@ -13,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "hypervisor/qmp.h"
 
 struct qmp {
@@ -501,12 +502,11 @@ int qmp_open(int fd, int timeout_ms, struct qmp **out, runk_error_t *err)
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **out, runk_error_t *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	cleanup_close int fd = -1;
+	struct sockaddr_un addr;
+	cleanup_close int fd = -1, dir_fd = -1;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return runk_error(err, "QMP socket path `%s` is too long", path);
-	strcpy(addr.sun_path, path);
+	if (unix_sockaddr(path, &addr, &dir_fd, err) < 0)
+		return runk_error_prefix(err, "the QMP socket");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return runk_error_errno(err, errno, "socket");
