@@ -139,11 +139,27 @@ static void share_remove(struct shim *s, struct shim_member *m)
 	rmdir(host);
 }
 
+/*
+ * The processes exec'd into member i die with it (its PID namespace, or the
+ * agent's delete): their clients hear they were killed, as the agent will
+ * not report a deleted container's processes.
+ */
+static void end_member_execs(struct shim *s, int i)
+{
+	for (size_t slot = 1; slot < SHIM_MAX_STREAMS; slot++) {
+		struct shim_stream *st = &s->streams[slot];
+
+		if (st->used && st->member == i && !st->member_init)
+			shim_stream_exited(s, slot, 128 + SIGKILL, SIGKILL);
+	}
+}
+
 /* Forget member i entirely: in the VM, its share, its sockets. */
 static void member_release(struct shim *s, int i)
 {
 	struct shim_member *m = &s->members[i];
 
+	end_member_execs(s, i);
 	guest_delete(s, m);
 	if (m->slot)
 		shim_stream_release(s, m->slot);
@@ -180,6 +196,7 @@ void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo)
 	m->status = SHIM_STOPPED;
 	m->slot = 0; /* the caller releases the stream */
 	send_exit(m->conn_fd, code, signo);
+	end_member_execs(s, i);
 	/*
 	 * Its processes are gone from the VM with it; its socket stays until its
 	 * shim exits (`runk state` asks it meanwhile).
