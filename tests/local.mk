@@ -4,7 +4,8 @@
 check_PROGRAMS += tests/test-librunk
 TESTS += tests/test-librunk
 tests_test_librunk_SOURCES = tests/test-librunk.c tests/testlib.h src/cli.c src/cli.h
-tests_test_librunk_LDADD = src/librunk/librunk.a $(YAJL_LIBS) $(INIH_LIBS) $(MNL_LIBS)
+tests_test_librunk_LDADD = src/librunk/librunk.a libocispec/libocispec.a src/proto/libproto.a \
+	$(YAJL_LIBS) $(INIH_LIBS) $(MNL_LIBS)
 
 check_PROGRAMS += tests/test-sizing
 TESTS += tests/test-sizing

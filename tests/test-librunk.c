@@ -13,7 +13,9 @@
 #include "id.h"
 #include "log.h"
 #include "network/network.h"
+#include "pod.h"
 #include "runkconf.h"
+#include "vmsize.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -267,6 +269,198 @@ static void test_guest_config_paths(void)
 	   "ipc and uts lose their paths; the types and other keys stay");
 }
 
+static struct oci_config *config_of(const char *annotations, const char *namespaces,
+				    const char *resources)
+{
+	cleanup_free char *json = NULL, *perr = NULL;
+	struct oci_config *cfg;
+
+	if (asprintf(&json,
+		     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+		     "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},\"annotations\":{%s},"
+		     "\"linux\":{\"namespaces\":[%s],\"resources\":{%s}}}",
+		     annotations, namespaces, resources) < 0)
+		abort();
+	cfg = oci_config_parse_data(json, strlen(json), &perr);
+	if (cfg == NULL)
+		printf("# %s: %s\n", json, perr);
+	return cfg;
+}
+
+static void test_pod_roles(void)
+{
+	static const struct {
+		const char *annotations;
+		enum pod_role role;
+		const char *sandbox;
+		const char *error;
+	} cases[] = {
+		{"", POD_NONE, NULL, NULL},
+		{"\"io.kubernetes.cri.container-type\":\"sandbox\"", POD_SANDBOX, NULL, NULL},
+		{"\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"", POD_SANDBOX, NULL, NULL},
+		{"\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-id\":\"sb1\"",
+		 POD_MEMBER, "sb1", NULL},
+		{"\"io.kubernetes.cri-o.ContainerType\":\"container\","
+		 "\"io.kubernetes.cri-o.SandboxID\":\"sb2\"",
+		 POD_MEMBER, "sb2", NULL},
+		/* containerd's sandbox names itself: it is the sandbox, not a member. */
+		{"\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-id\":\"me\"",
+		 POD_SANDBOX, NULL, NULL},
+		{"\"io.kubernetes.cri.container-type\":\"container\"", POD_NONE, NULL,
+		 "annotation `io.kubernetes.cri.sandbox-id`: missing for a pod's container"},
+		{"\"io.kubernetes.cri.container-type\":\"podling\"", POD_NONE, NULL,
+		 "annotation `io.kubernetes.cri.container-type`: unknown container type `podling`"},
+		{"\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-id\":\"../x\"",
+		 POD_NONE, NULL, "annotation `io.kubernetes.cri.sandbox-id`"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config *cfg = config_of(cases[i].annotations, "", "");
+		cleanup_error runk_error_t err = NULL;
+		struct pod_info pod;
+		int ret = cfg ? pod_info_of(cfg, "me", &pod, &err) : -1;
+
+		if (cases[i].error) {
+			ok(ret < 0 && err &&
+				   strncmp(err->msg, cases[i].error, strlen(cases[i].error)) == 0,
+			   "pod annotations %zu refused: %s", i, err ? err->msg : "(no error)");
+		} else {
+			ok(ret == 0 && pod.role == cases[i].role, "pod annotations %zu: role %d", i,
+			   cases[i].role);
+			is_str(ret == 0 ? pod.sandbox_id : NULL, cases[i].sandbox,
+			       "pod annotations %zu: sandbox id", i);
+		}
+		oci_config_free(cfg);
+	}
+}
+
+static void test_pod_member_plan(void)
+{
+	struct oci_config *sandbox = config_of(
+		"", "{\"type\":\"ipc\",\"path\":\"/run/ipcns/p1\"},{\"type\":\"uts\"}", "");
+	static const struct {
+		const char *namespaces;
+		const char *join; /* space-separated, or the start of the error */
+		bool good;
+	} cases[] = {
+		{"{\"type\":\"pid\"},{\"type\":\"mount\"}", "", true},
+		/* containerd: the sandbox's PID is its shim's; CRI-O: the pinned path. */
+		{"{\"type\":\"network\",\"path\":\"/proc/42/ns/net\"},{\"type\":\"ipc\","
+		 "\"path\":\"/run/ipcns/p1\"},{\"type\":\"uts\",\"path\":\"/proc/42/ns/uts\"},"
+		 "{\"type\":\"pid\",\"path\":\"/proc/42/ns/pid\"}",
+		 "network ipc uts pid", true},
+		{"{\"type\":\"ipc\",\"path\":\"/proc/43/ns/ipc\"}",
+		 "linux.namespaces[0].path: `/proc/43/ns/ipc` is not the ipc namespace of the pod "
+		 "sandbox `sb`",
+		 false},
+		{"{\"type\":\"uts\",\"path\":\"/proc/42/ns/ipc\"}",
+		 "linux.namespaces[0].path: `/proc/42/ns/ipc` is not the uts namespace", false},
+		{"{\"type\":\"mount\",\"path\":\"/proc/42/ns/mnt\"}",
+		 "linux.namespaces[0].path: a pod's container shares only", false},
+		{"{\"type\":\"ipc\",\"path\":\"/proc/42/ns/ipc\"},{\"type\":\"ipc\",\"path\":"
+		 "\"/run/ipcns/p1\"}",
+		 "linux.namespaces[1]: `ipc` listed twice", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config *member = config_of("", cases[i].namespaces, "");
+		cleanup_error runk_error_t err = NULL;
+		cleanup_free char *json = NULL, *joined = NULL;
+		struct pod_member_plan plan;
+		size_t len = 0;
+		FILE *f = open_memstream(&joined, &len);
+		int ret;
+
+		if (asprintf(&json, "{\"linux\":{\"namespaces\":[%s]}}", cases[i].namespaces) < 0)
+			abort();
+		ret = member && sandbox ? pod_member_plan_make(json, strlen(json), member, sandbox,
+							       42, "sb", &plan, &err)
+					: -1;
+		for (size_t j = 0; ret == 0 && j < plan.n_join; j++)
+			fprintf(f, "%s%s", j ? " " : "", plan.join[j]);
+		fclose(f);
+		if (cases[i].good) {
+			is_str(ret == 0 ? joined : err->msg, cases[i].join,
+			       "member namespaces %zu: joined", i);
+			ok(ret == 0 && strstr(plan.guest_config, "/proc/42") == NULL &&
+				   strstr(plan.guest_config, "/run/ipcns") == NULL &&
+				   plan.join[plan.n_join] == NULL,
+			   "member namespaces %zu: the guest config has no host path", i);
+		} else {
+			ok(ret < 0 && strncmp(err->msg, cases[i].join, strlen(cases[i].join)) == 0,
+			   "member namespaces %zu refused: %s", i,
+			   ret < 0 ? err->msg : "(accepted)");
+		}
+		if (ret == 0)
+			pod_member_plan_release(&plan);
+		oci_config_free(member);
+	}
+	oci_config_free(sandbox);
+}
+
+/* A pod sandbox's VM, sized exactly from containerd's annotations or left to its members. */
+static void test_pod_sizing(void)
+{
+	struct runk_conf conf;
+	cleanup_error runk_error_t err = NULL;
+	char path[64];
+	static const char sized[] = "\"io.kubernetes.cri.container-type\":\"sandbox\","
+				    "\"io.kubernetes.cri.sandbox-cpu-quota\":\"150000\","
+				    "\"io.kubernetes.cri.sandbox-cpu-period\":\"100000\","
+				    "\"io.kubernetes.cri.sandbox-memory\":\"536870912\"";
+	struct oci_config *cfg;
+	struct vm_size size;
+	struct pod_info pod;
+
+	if (load_conf("[hypervisor]\ndefault_vcpus = 0.25\ndefault_maxvcpus = 8\n"
+		      "default_memory = 256\npod_memory = 1024\n",
+		      &conf, &err, path, sizeof(path)) < 0) {
+		ok(0, "runk.conf for pod sizing loads");
+		return;
+	}
+	unlink(path);
+	cfg = config_of(sized, "", "");
+	ok(cfg && pod_info_of(cfg, "sb", &pod, &err) == 0 &&
+		   vm_size_compute(cfg, &conf, &pod, &size, &err) == 0,
+	   "a sized pod's VM is computed");
+	/* ceil(0.25 + 1.5) = 2, clamped to the host's CPUs. */
+	ok(cfg && size.vcpus == (sysconf(_SC_NPROCESSORS_ONLN) < 2 ? 1u : 2u) &&
+		   size.max_vcpus == 0,
+	   "sized pod: ceil(0.25 + 150000/100000) vCPUs, none to come (%u, %u)", size.vcpus,
+	   size.max_vcpus);
+	ok(size.memory_mib == 256 + 512, "sized pod: default_memory + the pod's memory (%u MiB)",
+	   size.memory_mib);
+	vm_size_release(&size);
+	oci_config_free(cfg);
+
+	cfg = config_of("\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"", "", "");
+	ok(cfg && pod_info_of(cfg, "sb", &pod, &err) == 0 &&
+		   vm_size_compute(cfg, &conf, &pod, &size, &err) == 0,
+	   "a pod of unknown size is computed");
+	ok(size.vcpus == 1 && (sysconf(_SC_NPROCESSORS_ONLN) < 2 || size.max_vcpus >= 2),
+	   "unknown size: ceil(0.25) online, more present (%u of %u)", size.vcpus, size.max_vcpus);
+	ok(size.memory_mib == 256 + 1024, "unknown size: default_memory + pod_memory (%u MiB)",
+	   size.memory_mib);
+	vm_size_release(&size);
+	oci_config_free(cfg);
+
+	cfg = config_of("\"io.kubernetes.cri.container-type\":\"sandbox\","
+			"\"io.kubernetes.cri.sandbox-memory\":\"-5\"",
+			"", "");
+	{
+		bool refused = cfg && pod_info_of(cfg, "sb", &pod, &err) == 0 &&
+			       vm_size_compute(cfg, &conf, &pod, &size, &err) < 0;
+
+		ok(refused && err && strstr(err->msg, "io.kubernetes.cri.sandbox-memory"),
+		   "a bad pod memory annotation is named: %s", err ? err->msg : "(accepted)");
+	}
+	oci_config_free(cfg);
+	runk_conf_release(&conf);
+}
+
 int main(void)
 {
 	test_ids();
@@ -276,5 +470,8 @@ int main(void)
 	test_log_json();
 	test_cli();
 	test_guest_config_paths();
+	test_pod_roles();
+	test_pod_member_plan();
+	test_pod_sizing();
 	return test_done();
 }
