@@ -100,15 +100,20 @@ cri_container_config() {
 }
 
 cri_teardown() {
-	local hier
 	[ -n "${CRI_PID:-}" ] || return 0
 	local ENGINE_TIMEOUT=60
 	containerd_stop "$CRI_PID" "$CRI_ADDRESS" ctr_k8s
+	cri_cgroups_remove
+	rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
+}
+
+# cri_cgroups_remove: the test's cgroup parent, out of every hierarchy.
+cri_cgroups_remove() {
+	local hier
 	for hier in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		[ -d "$hier$CRI_CGROUP_PARENT" ] || continue
 		find "$hier$CRI_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 	done
-	rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
 }
 
 # cri_cgroups_left: the test's cgroup parent's directories still present.
@@ -118,4 +123,15 @@ cri_cgroups_left() {
 		[ -d "$hier$CRI_CGROUP_PARENT" ] || continue
 		find "$hier$CRI_CGROUP_PARENT" -mindepth 1 -type d
 	done
+}
+
+# cri_runk ARGS...: runk (the handler's wrapper) on the CRI handler's state
+# root: containerd's shim adds the namespace, k8s.io.
+cri_runk() {
+	"$ENGINE_RUNK" --root "$CRI_RUNK_ROOT/k8s.io" "$@"
+}
+
+# cri_bundle ID: the bundle containerd wrote for a task.
+cri_bundle() {
+	echo "$CRI_DIR/state/io.containerd.runtime.v2.task/k8s.io/$1"
 }

@@ -46,19 +46,14 @@ runk() {
 # PIDs of processes whose command line mentions the test dir (QEMU, shims),
 # or whose root is a jail under it (a jailed QEMU's command line names only
 # paths inside its jail; the first line of its mountinfo is its root mount).
+# One grep over /proc each: processes may end meanwhile (grep goes on).
 pids_of_test() {
-	local d pid root
-	for d in /proc/[0-9]*; do
-		pid=${d#/proc/}
-		[ "$pid" = "$$" ] && continue
-		root=
-		{ read -r _ _ _ root _ <"$d/mountinfo"; } 2>/dev/null || true
-		# The process may be gone by now: the redirection's own error is silenced too.
-		if [[ $root == "$TEST_DIR"/* ]] ||
-			{ tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF "$TEST_DIR"; then
-			echo "$pid"
-		fi
-	done
+	{
+		# The pattern comes from a file: grep's own command line does not match.
+		grep -lF -f <(printf '%s\n' "$TEST_DIR") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+		grep -m1 -H '' /proc/[0-9]*/mountinfo 2>/dev/null |
+			awk -v d="$TEST_DIR/" '{ split($1, p, "/"); if (index($4, d) == 1) print p[3] }'
+	} | sort -un | grep -vx "$$" || true
 }
 
 teardown_runk() {
@@ -131,22 +126,28 @@ bundle_jq() {
 # sockets, temp dirs) left behind by this test; and for each ID, no host cgroup
 # (cgroupfs: runk/ID, runk_overhead/ID; systemd: runk-ID.scope) in any hierarchy.
 assert_nothing_left() {
-	local left id d
+	local left
 	left=$(pids_of_test)
 	[ -z "$left" ] || fail "processes left behind: $left"
 	if [ -d "$ROOT" ]; then
 		[ -z "$(ls -A "$ROOT")" ] || fail "state left behind: $(ls -A "$ROOT")"
 	fi
 	! grep -qF "$TEST_DIR" /proc/self/mounts || fail "mounts left behind under $TEST_DIR"
-	left=""
+	left=$(runk_cgroups_of "$@")
+	[ -z "$left" ] || fail "host cgroups left behind: $left"
+}
+
+# runk_cgroups_of ID...: the host cgroups runk names after each ID (cgroupfs:
+# runk/ID, runk_overhead/ID and their -N; systemd: runk-ID.scope) that exist.
+runk_cgroups_of() {
+	local id d
 	for id in "$@"; do
 		for d in /sys/fs/cgroup/*/runk/"$id" /sys/fs/cgroup/*/runk_overhead/"$id" \
 			/sys/fs/cgroup/*/runk/"$id"-[0-9]* /sys/fs/cgroup/*/runk_overhead/"$id"-[0-9]* \
 			/sys/fs/cgroup/*/*.slice/runk-"$id".scope /sys/fs/cgroup/*/*.slice/*.slice/runk-"$id".scope; do
-			[ -d "$d" ] && left+=" $d"
+			if [ -d "$d" ]; then echo "$d"; fi
 		done
 	done
-	[ -z "$left" ] || fail "host cgroups left behind:$left"
 }
 
 # ---- Added for the lifecycle/exec/console/engine tests ----
@@ -294,6 +295,32 @@ qemu_of() {
 		fi
 	done
 	awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null
+}
+
+# qemus_of_test: the QEMUs of this test: those pids_of_test finds (command
+# line or jail under TEST_DIR) and those its shims watch (a pooled VM is a
+# keeper's child, jailed in the template dir).
+qemus_of_test() {
+	local pid
+	for pid in $(pids_of_test); do
+		echo "$pid"
+		qemu_of "$pid"
+	done | sort -un | while read -r pid; do
+		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/bin/qemu-system-x86_64 ]; then
+			echo "$pid"
+		fi
+	done
+}
+
+# expected_vcpus CONF CPUS: the vCPUs of a VM for CPUS (a decimal, e.g. 0.5 +
+# 0.5 = 1.0) by runk's rule: ceil(default_vcpus + CPUS), default_vcpus from
+# runk.conf CONF (1 if it does not say), clamped to [1, the host's CPUs].
+expected_vcpus() {
+	local conf=$1 cpus=$2 default
+	default=$(awk -F' *= *' '/^\[/ {s = $0} s == "[hypervisor]" && $1 == "default_vcpus" {v = $2} END {print v == "" ? 1 : v}' "$conf")
+	awk -v d="$default" -v c="$cpus" -v h="$(nproc)" 'BEGIN {
+		v = d + c; n = int(v); if (n < v) n++
+		if (n > h) n = h; if (n < 1) n = 1; print n }'
 }
 
 # kill_bg_pids: SIGKILL the background helpers a test recorded in BG_PIDS.
