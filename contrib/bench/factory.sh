@@ -21,6 +21,8 @@ RUNK=$BUILD/src/runk
 KERNEL=${RUNK_GUEST_KERNEL:-$BUILD/guest/out/vmlinux}
 INITRD=${RUNK_GUEST_INITRD:-$BUILD/guest/out/initrd.cpio}
 WORK=$(mktemp -d /tmp/runk-fbench.XXXXXX)
+# shellcheck source=contrib/bench/lib.sh
+. "$SRCDIR/contrib/bench/lib.sh"
 TEMPLATES=/dev/shm/runk-fbench-$$
 cleanup() {
 	for c in cold clone pool; do
@@ -65,7 +67,6 @@ pool_wait() { # until a pooled VM is ready (at most 30 s)
 	echo "no pooled VM became ready" >&2
 }
 
-now_ns() { date +%s%N; }
 run_ms() { # conf bundle id [runtime]
 	local t0 t1
 	t0=$(now_ns)
@@ -73,7 +74,7 @@ run_ms() { # conf bundle id [runtime]
 	t1=$(now_ns)
 	echo $(((t1 - t0) / 1000000))
 }
-stats() { # numbers... -> "min median"
+min_median() { # numbers... -> "min median"
 	sort -n | awk '{a[NR]=$1} END {printf "%d %d", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
 
@@ -90,36 +91,25 @@ for i in $(seq "$N"); do
 		RUNC+=("$((($(now_ns) - t0) / 1000000))")
 	fi
 done
-read -r cold_min cold_med <<<"$(printf '%s\n' "${COLD[@]}" | stats)"
-read -r clone_min clone_med <<<"$(printf '%s\n' "${CLONE[@]}" | stats)"
-read -r pool_min pool_med <<<"$(printf '%s\n' "${POOL[@]}" | stats)"
-ratio() { echo "scale=${3:-2}; $1/$2" | bc; }
+read -r cold_min cold_med <<<"$(printf '%s\n' "${COLD[@]}" | min_median)"
+read -r clone_min clone_med <<<"$(printf '%s\n' "${CLONE[@]}" | min_median)"
+read -r pool_min pool_med <<<"$(printf '%s\n' "${POOL[@]}" | min_median)"
+quotient() { echo "scale=${3:-2}; $1/$2" | bc; }
 echo
 echo "runk run true, N=$N (ms)      min  median"
 printf "  cold boot                %6d %6d\n" "$cold_min" "$cold_med"
 printf "  from a template          %6d %6d\n" "$clone_min" "$clone_med"
 printf "  from the pool            %6d %6d\n" "$pool_min" "$pool_med"
-printf "  cold / template          %6s %6s\n" "$(ratio $cold_min $clone_min)" "$(ratio $cold_med $clone_med)"
-printf "  cold / pool              %6s %6s\n" "$(ratio $cold_min $pool_min)" "$(ratio $cold_med $pool_med)"
+printf "  cold / template          %6s %6s\n" "$(quotient $cold_min $clone_min)" "$(quotient $cold_med $clone_med)"
+printf "  cold / pool              %6s %6s\n" "$(quotient $cold_min $pool_min)" "$(quotient $cold_med $pool_med)"
 if [ -n "$have_runc" ]; then
-	read -r runc_min runc_med <<<"$(printf '%s\n' "${RUNC[@]}" | stats)"
+	read -r runc_min runc_med <<<"$(printf '%s\n' "${RUNC[@]}" | min_median)"
 	printf "  runc                     %6d %6d\n" "$runc_min" "$runc_med"
-	printf "  cold / runc              %6s %6s\n" "$(ratio $cold_min $runc_min 1)" "$(ratio $cold_med $runc_med 1)"
-	printf "  template / runc          %6s %6s\n" "$(ratio $clone_min $runc_min 1)" "$(ratio $clone_med $runc_med 1)"
-	printf "  pool / runc              %6s %6s\n" "$(ratio $pool_min $runc_min 1)" "$(ratio $pool_med $runc_med 1)"
+	printf "  cold / runc              %6s %6s\n" "$(quotient $cold_min $runc_min 1)" "$(quotient $cold_med $runc_med 1)"
+	printf "  template / runc          %6s %6s\n" "$(quotient $clone_min $runc_min 1)" "$(quotient $clone_med $runc_med 1)"
+	printf "  pool / runc              %6s %6s\n" "$(quotient $pool_min $runc_min 1)" "$(quotient $pool_med $runc_med 1)"
 fi
 
-mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
-pss_of_state() { # state dir -> total PSS KiB of every shim and its QEMU
-	local total=0 pid q
-	for pid in $(jq -r .pid "$1"/*/state.json 2>/dev/null); do
-		# A pooled QEMU is not the shim's child: the shim's pidfd names it.
-		for q in $( (echo "$pid"; pgrep -P "$pid"; cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "Pid:" {print $2}') | sort -u); do
-			total=$((total + $(awk '/^Pss:/ {print $2}' /proc/"$q"/smaps_rollup 2>/dev/null || echo 0)))
-		done
-	done
-	echo "$total"
-}
 idle() { # conf -> "pss_kib avail_drop_kib"
 	local c=$1 before after i pss
 	sync
@@ -146,7 +136,7 @@ echo "$M idle containers            total PSS   per VM   MemAvailable drop"
 printf "  cold boot                %7d MiB %5d MiB %7d MiB\n" $((cold_pss / 1024)) $((cold_pss / 1024 / M)) $((cold_drop / 1024))
 printf "  from a template          %7d MiB %5d MiB %7d MiB\n" $((clone_pss / 1024)) $((clone_pss / 1024 / M)) $((clone_drop / 1024))
 printf "  from the pool            %7d MiB %5d MiB %7d MiB\n" $((pool_pss / 1024)) $((pool_pss / 1024 / M)) $((pool_drop / 1024))
-printf "  cold / template          %7s\n" "$(ratio $cold_pss $clone_pss)"
-printf "  cold / pool              %7s\n" "$(ratio $cold_pss $pool_pss)"
+printf "  cold / template          %7s\n" "$(quotient $cold_pss $clone_pss)"
+printf "  cold / pool              %7s\n" "$(quotient $cold_pss $pool_pss)"
 echo "  (the pool's drop includes the one pooled VM started to replace the last claim)"
 echo "  (the template's RAM file, $(du -m "$TEMPLATES"/*/mem | awk '{print $1}' | head -1) MiB on tmpfs, exists once; PSS splits its mapped pages among the clones)"

@@ -22,14 +22,14 @@ BUILD=${RUNK_BUILDDIR:-$SRCDIR/build}
 RUNK=$BUILD/src/runk
 KERNELS=${BENCH_KERNELS:-runk debian}
 WORK=$(mktemp -d /tmp/runk-bench.XXXXXX)
+# shellcheck source=contrib/bench/lib.sh
+. "$SRCDIR/contrib/bench/lib.sh"
 qemu_pid=""
 cleanup() {
 	[ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-now_ns() { date +%s%N; }
 
 # ---- the guest images: kernel name -> vmlinux + initrd ----
 declare -A KERNEL INITRD
@@ -86,24 +86,6 @@ while len(hdr) < 12:
 length, ftype, flags, fid = struct.unpack("!IHHI", hdr)
 sys.exit(0 if ftype == 1 else "first frame is not HELLO")
 PY
-
-# stats KEY LABEL [UNIT DIV]: min and median of the samples in $WORK/KEY
-# (nanoseconds, shown in ms, by default); the median goes to $WORK/KEY.median.
-stats() {
-	[ -s "$WORK/$1" ] || return 0
-	sort -n "$WORK/$1" | awk -v label="$2" -v unit="${3:-ms}" -v div="${4:-1000000}" '
-		{ v[NR] = $1 } END {
-		med = (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)
-		printf "%-40s min %6d %s   median %6d %s   (n=%d)\n", label, v[1] / div, unit, med / div, unit, NR
-		print med > "/dev/stderr" }' 2>"$WORK/$1.median"
-}
-
-# ratio LABEL A B: A/B of two medians (skipped if either is missing).
-ratio() {
-	[ -s "$WORK/$2.median" ] && [ -s "$WORK/$3.median" ] || return 0
-	awk -v l="$1" -v a="$(cat "$WORK/$2.median")" -v b="$(cat "$WORK/$3.median")" \
-		'BEGIN { printf "%-40s %.2f\n", l, a / b }'
-}
 
 # The QEMU command line runk uses (minus what a bare boot does not need).
 bare_qemu_once() { # KERNEL-NAME

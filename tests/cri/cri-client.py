@@ -21,6 +21,11 @@ Usage: cri-client.py --socket PATH [--timeout SECONDS] VERB ARGS...
   update ID RESOURCES.json      UpdateContainerResources (linux)
   exec ID [--timeout N] CMD...  ExecSync: the command's stdout and stderr
                                 are written out, its exit code is ours
+  up POD.json [--handler H] CTR.json...
+                                RunPodSandbox, then CreateContainer and
+                                StartContainer for each CTR; prints
+                                {"pod", "containers", "seconds"}: the time
+                                from RunPodSandbox to the last start's answer
 """
 import argparse
 import hashlib
@@ -28,6 +33,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.join(HERE, "cri.proto")
@@ -142,6 +148,21 @@ def main():
         sys.stdout.buffer.write(r.stdout)
         sys.stderr.buffer.write(r.stderr)
         sys.exit(r.exit_code)
+    elif o.verb == "up":
+        handler = ""
+        if len(a) >= 3 and a[1] == "--handler":
+            handler, a = a[2], a[:1] + a[3:]
+        pod_config = read_json(a[0], pb.PodSandboxConfig())
+        configs = [read_json(c, pb.ContainerConfig()) for c in a[1:]]
+        start = time.monotonic()
+        pod = rt.call("RunPodSandbox", pb.RunPodSandboxRequest(config=pod_config, runtime_handler=handler),
+                      pb.RunPodSandboxResponse).pod_sandbox_id
+        ids = []
+        for config in configs:
+            req = pb.CreateContainerRequest(pod_sandbox_id=pod, config=config, sandbox_config=pod_config)
+            ids.append(rt.call("CreateContainer", req, pb.CreateContainerResponse).container_id)
+            rt.call("StartContainer", pb.StartContainerRequest(container_id=ids[-1]), pb.StartContainerResponse)
+        print(json.dumps({"pod": pod, "containers": ids, "seconds": time.monotonic() - start}))
     else:
         ap.error("unknown verb %s" % o.verb)
 
