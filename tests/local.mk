@@ -91,11 +91,11 @@ noinst_PROGRAMS += tests/console-receiver
 tests_console_receiver_SOURCES = tests/console-receiver.c
 # --- end console-receiver ---
 
-# --- agent (pure helpers of the guest agent: resources -> cgroup2) ---
+# --- agent (pure helpers of the guest agent: resources -> cgroup2, namespaces) ---
 check_PROGRAMS += tests/test-agent
 TESTS += tests/test-agent
 tests_test_agent_SOURCES = tests/test-agent.c tests/testlib.h \
-	src/agent/resources.c src/agent/agent.h
+	src/agent/resources.c src/agent/namespaces.c src/agent/agent.h
 # src/agent first: librunk has an agent.h of its own (the host side).
 tests_test_agent_CPPFLAGS = -I$(top_srcdir)/src/agent $(AM_CPPFLAGS)
 tests_test_agent_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/libocispec.a \
