@@ -87,6 +87,7 @@ struct container {
 	int start_fd; /* write end of the start pipe; -1 once started */
 	int oom_wd;   /* inotify watch of memory.events, -1 if none */
 	long long oom_kills;
+	bool frozen;		/* cgroup.freeze is 1 (the freeze request) */
 	bool dead;		/* deleted: freed with its processes after the current batch */
 	struct oci_config *cfg; /* its config.json: exec'd processes get its seccomp filter */
 };
@@ -210,6 +211,8 @@ int cgroup_apply(const char *cgroup, const struct oci_linux_resources *r, runk_e
 /* The pids in cgroup.procs, sorted. */
 int cgroup_pids(const char *cgroup, long long **pids, size_t *count, runk_error_t *err);
 int cgroup_signal(const char *cgroup, int sig, runk_error_t *err);
+/* cgroup.freeze, then wait (bounded) until cgroup.events says so; a timed-out freeze is undone. */
+int cgroup_freeze(const char *cgroup, bool frozen, runk_error_t *err);
 /* SIGKILL everything and remove the directory. */
 int cgroup_destroy(const char *cgroup, runk_error_t *err);
 int cgroup_stats(const char *cgroup, struct proto_json *reply, runk_error_t *err);

@@ -154,6 +154,9 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 
 	if (!container_running(c))
 		return runk_error(err, "container `%s` is not running", c->id);
+	/* The helper would freeze in the cgroup, and the agent with it, waiting for the helper. */
+	if (c->frozen)
+		return runk_error(err, "container `%s` is frozen", c->id);
 	if (proc_find_stream(agent, stream))
 		return runk_error(err, "stream %u is already in use", stream);
 	proc = oci_process_parse_data(process_json, len, &parse_err);

@@ -243,6 +243,20 @@ static int op_update(struct agent *agent, yajl_val req, struct proto_json *reply
 	return cgroup_apply(c->cgroup, parsed, err);
 }
 
+static int op_freeze(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	struct container *c;
+	bool frozen;
+
+	if (get_container(agent, req, &c, err) < 0 ||
+	    proto_json_get_bool(req, "frozen", &frozen, err) < 0)
+		return -1;
+	if (cgroup_freeze(c->cgroup, frozen, err) < 0)
+		return runk_error_prefix(err, "container `%s`", c->id);
+	c->frozen = frozen;
+	return 0;
+}
+
 static int op_delete(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
 	struct container *c;
@@ -285,7 +299,7 @@ static const struct {
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 	{"guest", op_guest},   {"network", op_network}, {"mount-share", op_mount_share},
-	{"reseed", op_reseed}, {"cpus", op_cpus},
+	{"reseed", op_reseed}, {"cpus", op_cpus},	{"freeze", op_freeze},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,
