@@ -102,6 +102,12 @@ tests_test_agent_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/l
 	$(YAJL_LIBS)
 # --- end agent ---
 
+# --- agent-driver (bats/agent-pod.bats: a host for the agent without the shim; not installed) ---
+check_PROGRAMS += tests/agent-driver
+tests_agent_driver_SOURCES = tests/agent-driver.c
+tests_agent_driver_LDADD = src/librunk/librunk.a src/proto/libproto.a $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS)
+# --- end agent-driver ---
+
 # --- cgroups (cgroupsPath parsing, quota -> CPUQuotaPerSecUSec, v1/v2 limit files) ---
 check_PROGRAMS += tests/test-cgroup
 TESTS += tests/test-cgroup
