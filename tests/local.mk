@@ -92,16 +92,22 @@ noinst_PROGRAMS += tests/console-receiver
 tests_console_receiver_SOURCES = tests/console-receiver.c
 # --- end console-receiver ---
 
-# --- agent (pure helpers of the guest agent: resources -> cgroup2) ---
+# --- agent (pure helpers of the guest agent: resources -> cgroup2, namespaces) ---
 check_PROGRAMS += tests/test-agent
 TESTS += tests/test-agent
 tests_test_agent_SOURCES = tests/test-agent.c tests/testlib.h \
-	src/agent/resources.c src/agent/agent.h
+	src/agent/resources.c src/agent/namespaces.c src/agent/agent.h
 # src/agent first: librunk has an agent.h of its own (the host side).
 tests_test_agent_CPPFLAGS = -I$(top_srcdir)/src/agent $(AM_CPPFLAGS)
 tests_test_agent_LDADD = src/proto/libproto.a src/librunk/librunk.a libocispec/libocispec.a \
 	$(YAJL_LIBS)
 # --- end agent ---
+
+# --- agent-driver (bats/agent-pod.bats: a host for the agent without the shim; not installed) ---
+check_PROGRAMS += tests/agent-driver
+tests_agent_driver_SOURCES = tests/agent-driver.c
+tests_agent_driver_LDADD = src/librunk/librunk.a src/proto/libproto.a $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS)
+# --- end agent-driver ---
 
 # --- cgroups (cgroupsPath parsing, quota -> CPUQuotaPerSecUSec, v1/v2 limit files) ---
 check_PROGRAMS += tests/test-cgroup

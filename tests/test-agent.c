@@ -1,7 +1,8 @@
 /*
  * The guest agent's pure helpers: OCI linux.resources -> cgroup2 files (the
  * conversions runc's v2 manager makes), the resources parser wrapper, and
- * the proto JSON helpers the new requests use (arrays, nested values).
+ * the proto JSON helpers the new requests use (arrays, nested values), and
+ * a container's namespaces: config.json's, and a pod member's "join".
  */
 #include "config.h"
 
@@ -137,11 +138,167 @@ static void test_proto_helpers(void)
 	yajl_tree_free(v);
 }
 
+/* The create request's "sandbox" and "join": NULL if accepted, else the error's text. */
+static char *join_error(const char *json, const char **sandbox, int *join)
+{
+	runk_error_t err = NULL;
+	yajl_val req = proto_json_parse(json, strlen(json), &err);
+	char *text = NULL;
+	static char id[64];
+
+	*sandbox = NULL;
+	*join = -1;
+	if (req == NULL || ns_join_request(req, sandbox, join, &err) < 0)
+		text = runk_error_text(err);
+	/* *sandbox points into req: keep a copy past its free. */
+	if (*sandbox) {
+		snprintf(id, sizeof(id), "%s", *sandbox);
+		*sandbox = id;
+	}
+	runk_error_free(&err);
+	yajl_tree_free(req);
+	return text;
+}
+
+static void check_join_refused(const char *json, const char *expected, const char *name)
+{
+	const char *sandbox;
+	int join;
+	char *got = join_error(json, &sandbox, &join);
+
+	is_str(got, expected, "%s", name);
+	free(got);
+}
+
+static void test_join_request(void)
+{
+	const char *sandbox;
+	int join;
+	char *e;
+
+	e = join_error("{\"op\":\"create\",\"id\":\"c1\"}", &sandbox, &join);
+	ok(e == NULL && sandbox == NULL && join == 0, "no sandbox: a standalone container");
+	free(e);
+	e = join_error("{\"sandbox\":\"sb\",\"join\":[\"network\",\"ipc\",\"uts\",\"pid\"]}",
+		       &sandbox, &join);
+	ok(e == NULL && sandbox && strcmp(sandbox, "sb") == 0 &&
+		   join == (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID),
+	   "all four joinable types");
+	free(e);
+	e = join_error("{\"sandbox\":\"sb\",\"join\":[\"uts\"]}", &sandbox, &join);
+	ok(e == NULL && join == CLONE_NEWUTS, "one type");
+	free(e);
+	e = join_error("{\"sandbox\":\"sb\",\"join\":[]}", &sandbox, &join);
+	ok(e == NULL && sandbox && join == 0, "an empty join: a member that joins nothing");
+	free(e);
+	e = join_error("{\"sandbox\":\"sb\"}", &sandbox, &join);
+	ok(e == NULL && sandbox && join == 0, "sandbox without join");
+	free(e);
+
+	check_join_refused("{\"join\":[\"network\"]}", "\"join\" needs \"sandbox\"",
+			   "join without sandbox");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":\"network\"}", "\"join\" is not an array",
+			   "join as a string");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":{\"network\":true}}",
+			   "\"join\" is not an array", "join as an object");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":[\"network\",7]}",
+			   "join[1] is not a string", "a number in join");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":[\"mount\"]}",
+			   "join[0]: `mount` is not network, ipc, uts or pid",
+			   "mount cannot be joined");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":[\"user\"]}",
+			   "join[0]: `user` is not network, ipc, uts or pid",
+			   "user cannot be joined");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":[\"net\"]}",
+			   "join[0]: `net` is not network, ipc, uts or pid",
+			   "the /proc name is not the OCI type");
+	check_join_refused("{\"sandbox\":\"sb\",\"join\":[\"ipc\",\"uts\",\"ipc\"]}",
+			   "join[2]: `ipc` listed twice", "a duplicate");
+	check_join_refused("{\"sandbox\":7,\"join\":[]}", "\"sandbox\" is not a string",
+			   "sandbox as a number");
+	check_join_refused("{\"sandbox\":\"../sb\"}", "sandbox: invalid container id",
+			   "sandbox with a slash");
+	check_join_refused("{\"sandbox\":\"\"}", "sandbox: invalid container id", "empty sandbox");
+}
+
+/* ns_config_flags of a config.json text: the flags, or -1 with *error set. */
+static int config_flags(const char *json, int join, char **error)
+{
+	runk_error_t err = NULL;
+	char *parse_err = NULL;
+	struct oci_config *cfg = oci_config_parse_data(json, strlen(json), &parse_err);
+	int flags = -1;
+
+	*error = NULL;
+	if (cfg == NULL) {
+		*error = parse_err;
+		return -1;
+	}
+	if (ns_config_flags(cfg, join, &flags, &err) < 0) {
+		*error = runk_error_text(err);
+		flags = -1;
+	}
+	runk_error_free(&err);
+	oci_config_free(cfg);
+	return flags;
+}
+
+#define NS_CONFIG(types) "{\"ociVersion\":\"1.0.2\",\"linux\":{\"namespaces\":[" types "]}}"
+
+static void test_config_flags(void)
+{
+	const char *pod = NS_CONFIG("{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
+				    "{\"type\":\"uts\"},{\"type\":\"mount\"}");
+	int all = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	char *e;
+
+	ok(config_flags(pod, 0, &e) == all && e == NULL, "a standalone container's namespaces");
+	ok(config_flags(pod, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID, &e) ==
+			   all &&
+		   e == NULL,
+	   "a member joining all four still has them (joined, not made)");
+	ok(config_flags(NS_CONFIG(""), 0, &e) == CLONE_NEWNS, "always a mount namespace");
+	ok(config_flags(NS_CONFIG("{\"type\":\"pid\"}"), CLONE_NEWIPC, &e) < 0,
+	   "join of an unlisted type");
+	is_str(e, "join: linux.namespaces has no `ipc` namespace", "names the type");
+	free(e);
+	ok(config_flags(NS_CONFIG("{\"type\":\"network\"},{\"type\":\"user\"}"), CLONE_NEWNET, &e) <
+		   0,
+	   "join with a user namespace of its own");
+	is_str(e,
+	       "join: a pod member with its own user namespace cannot join the sandbox's "
+	       "namespaces",
+	       "says why");
+	free(e);
+	ok(config_flags(NS_CONFIG("{\"type\":\"user\"}"), 0, &e) == (CLONE_NEWNS | CLONE_NEWUSER),
+	   "a user namespace without join is fine");
+	ok(config_flags(NS_CONFIG("{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}"),
+			CLONE_NEWNET, &e) < 0,
+	   "a path is refused, joined or not");
+	is_str(e,
+	       "linux.namespaces[0].path: the network namespace `/proc/1/ns/net` cannot be "
+	       "joined inside the VM",
+	       "names the path");
+	free(e);
+	ok(config_flags(NS_CONFIG("{\"type\":\"ipc\"},{\"type\":\"ipc\"}"), 0, &e) < 0,
+	   "a type listed twice");
+	is_str(e, "linux.namespaces[1]: `ipc` listed twice", "names the index");
+	free(e);
+	ok(config_flags(NS_CONFIG("{\"type\":\"time\"}"), 0, &e) < 0, "an unknown type");
+	is_str(e, "linux.namespaces[0]: unknown namespace type `time`", "names it");
+	free(e);
+	ok(ns_flag("network") == CLONE_NEWNET && ns_flag("mount") == CLONE_NEWNS &&
+		   ns_flag("net") == 0 && ns_flag("") == 0,
+	   "OCI type names");
+}
+
 int main(void)
 {
 	test_shares();
 	test_swap();
 	test_convert();
 	test_proto_helpers();
+	test_join_request();
+	test_config_flags();
 	return test_done();
 }

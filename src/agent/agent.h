@@ -8,6 +8,7 @@
 #ifndef RUNK_AGENT_H
 #define RUNK_AGENT_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -86,6 +87,7 @@ struct container {
 	int start_fd; /* write end of the start pipe; -1 once started */
 	int oom_wd;   /* inotify watch of memory.events, -1 if none */
 	long long oom_kills;
+	bool frozen;		/* cgroup.freeze is 1 (the freeze request) */
 	bool dead;		/* deleted: freed with its processes after the current batch */
 	struct oci_config *cfg; /* its config.json: exec'd processes get its seccomp filter */
 };
@@ -135,9 +137,16 @@ void request_handle(struct agent *agent, const struct proto_frame *frame);
 
 /* container.c */
 struct container *container_find(struct agent *agent, const char *id);
-/* no_pivot: MS_MOVE + chroot instead of pivot_root (runk create --no-pivot). */
-int container_create(struct agent *agent, const char *id, uint32_t stream, bool no_pivot,
-		     pid_t *pid, runk_error_t *err);
+struct create_request {
+	const char *id;
+	uint32_t stream;
+	bool no_pivot; /* MS_MOVE + chroot instead of pivot_root (runk create --no-pivot) */
+	/* A pod member: its sandbox's init and the CLONE_NEW* types it joins (NULL, 0 else). */
+	const struct container *sandbox;
+	int join;
+};
+int container_create(struct agent *agent, const struct create_request *req, pid_t *pid,
+		     runk_error_t *err);
 int container_start(struct agent *agent, struct container *c, runk_error_t *err);
 /* proc NULL: the init; all: every process of the container. */
 int container_signal(struct agent *agent, struct container *c, struct proc *proc, int sig, bool all,
@@ -202,6 +211,8 @@ int cgroup_apply(const char *cgroup, const struct oci_linux_resources *r, runk_e
 /* The pids in cgroup.procs, sorted. */
 int cgroup_pids(const char *cgroup, long long **pids, size_t *count, runk_error_t *err);
 int cgroup_signal(const char *cgroup, int sig, runk_error_t *err);
+/* cgroup.freeze, then wait (bounded) until cgroup.events says so; a timed-out freeze is undone. */
+int cgroup_freeze(const char *cgroup, bool frozen, runk_error_t *err);
 /* SIGKILL everything and remove the directory. */
 int cgroup_destroy(const char *cgroup, runk_error_t *err);
 int cgroup_stats(const char *cgroup, struct proto_json *reply, runk_error_t *err);
@@ -231,6 +242,34 @@ int memory_swap_to_v2(long long swap, long long limit, long long *out, runk_erro
 /* Parse a JSON linux.resources object with libocispec (caller frees with oci_config_free). */
 struct oci_config;
 struct oci_linux_resources *resources_parse(const char *json, size_t len, runk_error_t *err);
+
+/* namespaces.c: the namespaces a container makes or joins (the parsing is pure; unit-tested) */
+#define NS_TYPES 7
+#define NS_ALL                                                                                     \
+	(CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID |               \
+	 CLONE_NEWCGROUP | CLONE_NEWNS)
+#define NS_JOINABLE (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID)
+/* "network" -> CLONE_NEWNET; 0 if not an OCI namespace type. */
+int ns_flag(const char *type);
+/*
+ * linux.namespaces -> the CLONE_NEW* types the container has (made or
+ * joined; mount always).  A path is refused; each type in join must be
+ * listed, and not together with a user namespace.
+ */
+int ns_config_flags(const struct oci_config *cfg, int join, int *flags, runk_error_t *err);
+/* The create request's optional "sandbox" (a valid id, NULL if absent) and "join" types. */
+int ns_join_request(yajl_val req, const char **sandbox, int *join, runk_error_t *err);
+/* Open namespaces of a process, by type, to setns into them. */
+struct ns_fds {
+	int fd[NS_TYPES]; /* -1 where not opened */
+};
+void ns_fds_init(struct ns_fds *n);
+/* Those of pid's in flags; differing: only those that are not the caller's own (exec). */
+int ns_fds_open(struct ns_fds *n, pid_t pid, int flags, bool differing, runk_error_t *err);
+int ns_fds_get(const struct ns_fds *n, int flag); /* -1 if not opened */
+/* setns into those in flags, user first and mount last, closing each. */
+int ns_fds_enter(struct ns_fds *n, int flags, runk_error_t *err);
+void ns_fds_close(struct ns_fds *n);
 
 /* exec.c */
 int exec_process(struct agent *agent, struct container *c, uint32_t stream,
@@ -309,13 +348,17 @@ int net_loopback_up(runk_error_t *err);
 struct rootfs_options {
 	const char *rootfs; /* the rootfs in the share */
 	const char *share;  /* the container's directory in the share (mounts/<i>) */
-	int clone_flags;    /* the namespaces the init made */
+	int clone_flags;    /* the namespaces the init has, made or joined */
+	int joined;	    /* those of them joined from a pod's sandbox */
 	bool terminal;	    /* a /dev/console for the init's pty */
 	bool no_pivot;	    /* MS_MOVE + chroot instead of pivot_root */
 };
 int rootfs_setup(const struct oci_config *cfg, const struct rootfs_options *o, runk_error_t *err);
-/* After the root: hostname, sysctl, readonlyPaths, maskedPaths. */
-int rootfs_finish(const struct oci_config *cfg, int clone_flags, runk_error_t *err);
+/*
+ * After the root: hostname (only in a uts namespace it made: a pod member
+ * keeps its sandbox's), sysctl, readonlyPaths, maskedPaths.
+ */
+int rootfs_finish(const struct oci_config *cfg, int made_flags, runk_error_t *err);
 
 /* process.c (in the child) */
 struct rlimit_setting {

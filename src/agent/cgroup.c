@@ -25,6 +25,8 @@
 
 /* How long delete waits for killed processes to leave the cgroup. */
 #define DESTROY_TIMEOUT_MS 5000
+/* How long freeze waits for every process to be frozen (or thawed). */
+#define FREEZE_TIMEOUT_MS 5000
 
 static int file_write(const char *dir, const char *file, const char *value, runk_error_t *err)
 {
@@ -247,6 +249,31 @@ int cgroup_destroy(const char *cgroup, runk_error_t *err)
 		sleep_ms(10);
 	}
 	return runk_error_errno(err, last, "remove the cgroup %s", cgroup);
+}
+
+int cgroup_freeze(const char *cgroup, bool frozen, runk_error_t *err)
+{
+	const char *value = frozen ? "1" : "0";
+
+	if (file_write(cgroup, "cgroup.freeze", value, err) < 0)
+		return -1;
+	/* The kernel reports "frozen 1" once every process in it stopped; thawing is as quick. */
+	for (long waited = 0;; waited += 10) {
+		cleanup_free char *events = file_read(cgroup, "cgroup.events");
+
+		if (events == NULL)
+			return runk_error_errno(err, errno, "read %s/cgroup.events", cgroup);
+		if (keyed_value(events, "frozen") == frozen)
+			return 0;
+		if (waited >= FREEZE_TIMEOUT_MS)
+			break;
+		sleep_ms(10);
+	}
+	/* A failed request changes nothing: do not leave it half frozen. */
+	if (frozen)
+		file_write(cgroup, "cgroup.freeze", "0", NULL);
+	return runk_error(err, "%s/cgroup.events did not say `frozen %s` within %d s", cgroup,
+			  value, FREEZE_TIMEOUT_MS / 1000);
 }
 
 int cgroup_stats(const char *cgroup, struct proto_json *reply, runk_error_t *err)

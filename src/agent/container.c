@@ -49,6 +49,11 @@ static void oci_config_freep(struct oci_config **cfg)
 	oci_config_free(*cfg);
 }
 
+static void ns_fds_closep(struct ns_fds *n)
+{
+	ns_fds_close(n);
+}
+
 /* The pipes between the agent and one container's init, besides its stdio. */
 struct child_pipes {
 	int start[2]; /* the agent writes one byte to start the process */
@@ -74,50 +79,6 @@ static int pipes_open(struct child_pipes *p, runk_error_t *err)
 	    pipe2(p->go, O_CLOEXEC) < 0) {
 		pipes_close(p);
 		return runk_error_errno(err, errno, "pipe");
-	}
-	return 0;
-}
-
-static int namespace_flag(const char *type, runk_error_t *err)
-{
-	static const struct {
-		const char *type;
-		int flag;
-	} table[] = {
-		{"pid", CLONE_NEWPID},	 {"mount", CLONE_NEWNS},    {"uts", CLONE_NEWUTS},
-		{"ipc", CLONE_NEWIPC},	 {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-		{"user", CLONE_NEWUSER},
-	};
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(type, table[i].type) == 0)
-			return table[i].flag;
-	return runk_error(err, "unknown namespace type `%s`", type);
-}
-
-static int clone_flags(const struct oci_config *cfg, int *flags, runk_error_t *err)
-{
-	/* The container's mounts must never leak into the agent: always a mount namespace. */
-	*flags = CLONE_NEWNS;
-	if (cfg->linux == NULL)
-		return 0;
-	for (size_t i = 0; i < cfg->linux->namespaces_len; i++) {
-		const struct oci_linux_namespace *ns = cfg->linux->namespaces[i];
-		int flag = ns->type ? namespace_flag(ns->type, err)
-				    : runk_error(err, "type is missing");
-
-		if (flag < 0)
-			return runk_error_prefix(err, "linux.namespaces[%zu]", i);
-		/* The path names a namespace of the host: nothing in the VM can be it. */
-		if (ns->path && ns->path[0])
-			return runk_error(err,
-					  "linux.namespaces[%zu].path: the %s namespace `%s` "
-					  "cannot be joined inside the VM",
-					  i, ns->type, ns->path);
-		if (*flags & flag && flag != CLONE_NEWNS)
-			return runk_error(err, "linux.namespaces[%zu]: `%s` listed twice", i,
-					  ns->type);
-		*flags |= flag;
 	}
 	return 0;
 }
@@ -201,11 +162,12 @@ static void child_fail(int sync_fd, runk_error_t err)
  */
 static void child_main(const struct oci_config *cfg, const struct rootfs_options *ro,
 		       const struct process_plan *plan, const struct stdio_fds *stdio,
-		       struct child_pipes *p)
+		       struct ns_fds *join, struct child_pipes *p)
 {
 	runk_error_t err = NULL;
 	sigset_t all;
 	int keep[2] = {p->start[0], p->sync[1]};
+	int made = ro->clone_flags & ~ro->joined;
 	char go;
 
 	/* Undo what PID 1 set up for itself: ignored and blocked signals survive exec. */
@@ -216,6 +178,13 @@ static void child_main(const struct oci_config *cfg, const struct rootfs_options
 	if (read(p->go[0], &go, 1) != 1)
 		_exit(1);
 	close(p->go[0]);
+	/*
+	 * A pod member: its sandbox's network, ipc and uts namespaces (its pid
+	 * namespace was the agent's for children at the clone), before the
+	 * root: sysfs and mqueue mounts show the namespaces of their mounter.
+	 */
+	if (ns_fds_enter(join, ro->joined & ~CLONE_NEWPID, &err) < 0)
+		child_fail(p->sync[1], err);
 	/* Root of the user namespace from here on: files it makes need an owner it maps. */
 	if ((ro->clone_flags & CLONE_NEWUSER) &&
 	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
@@ -227,10 +196,11 @@ static void child_main(const struct oci_config *cfg, const struct rootfs_options
 		runk_error_errno(&err, errno, "unshare the cgroup namespace");
 		child_fail(p->sync[1], err);
 	}
-	if ((ro->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
+	/* A joined network namespace is the sandbox's, its lo already up. */
+	if ((made & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		child_fail(p->sync[1], err);
 	/* stdio once the root is the container's: a pty comes from its /dev/pts. */
-	if (rootfs_setup(cfg, ro, &err) < 0 || rootfs_finish(cfg, ro->clone_flags, &err) < 0 ||
+	if (rootfs_setup(cfg, ro, &err) < 0 || rootfs_finish(cfg, made, &err) < 0 ||
 	    stdio_child_setup(stdio, &err) < 0)
 		child_fail(p->sync[1], err);
 	close_fds_except(keep, 2);
@@ -322,27 +292,58 @@ static int child_place(pid_t child, const struct container *c, const struct oci_
 	return 0;
 }
 
+/*
+ * clone(2), in pid_ns (an fd) when it is not -1: a pid namespace one joins
+ * is only its children's, so the agent itself moves its namespace for
+ * children there for the clone, then back to its own.  PID 1 may do so
+ * (pid_ns is a descendant of its namespace); if it could not come back,
+ * every later container would be born in the pod's namespace: power off.
+ */
+static pid_t clone_in(unsigned long flags, int pid_ns, runk_error_t *err)
+{
+	cleanup_close int own = -1;
+	pid_t child;
+	int saved;
+
+	if (pid_ns >= 0) {
+		own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own < 0)
+			return runk_error_errno(err, errno, "open /proc/self/ns/pid");
+		if (setns(pid_ns, CLONE_NEWPID) < 0)
+			return runk_error_errno(err, errno, "join the sandbox's pid namespace");
+	}
+	child = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+	saved = errno;
+	if (own >= 0 && child != 0 && setns(own, CLONE_NEWPID) < 0) {
+		runk_error_errno(err, errno, "return to the agent's own pid namespace");
+		agent_fatal("after cloning a pod member's init", *err);
+	}
+	if (child < 0)
+		return runk_error_errno(err, saved, "clone the container's init");
+	return child;
+}
+
 /* Clone the init and wait until its root is ready; returns its pid. */
 static pid_t init_spawn(const struct oci_config *cfg, const struct rootfs_options *ro,
 			const struct process_plan *plan, struct container *c,
-			struct stdio_fds *stdio, int *start_fd, runk_error_t *err)
+			struct stdio_fds *stdio, struct ns_fds *join, int *start_fd,
+			runk_error_t *err)
 {
+	/* The cgroup namespace is made by the child once it is in the container's cgroup. */
+	unsigned long flags = (unsigned long)(ro->clone_flags & ~ro->joined & ~CLONE_NEWCGROUP);
 	struct child_pipes p;
 	pid_t child;
 
 	if (pipes_open(&p, err) < 0)
 		return -1;
-	/* The cgroup namespace is made by the child once it is in the container's cgroup. */
-	child = (pid_t)syscall(SYS_clone,
-			       (unsigned long)(ro->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL,
-			       NULL, NULL, 0);
+	child = clone_in(flags | SIGCHLD, ns_fds_get(join, CLONE_NEWPID), err);
 	if (child < 0) {
 		pipes_close(&p);
-		return runk_error_errno(err, errno, "clone the container's init");
+		return -1;
 	}
 	if (child == 0) {
 		close(p.go[1]);
-		child_main(cfg, ro, plan, stdio, &p);
+		child_main(cfg, ro, plan, stdio, join, &p);
 	}
 	close(p.start[0]), close(p.sync[1]), close(p.go[0]);
 	p.start[0] = p.sync[1] = p.go[0] = -1;
@@ -359,23 +360,26 @@ static pid_t init_spawn(const struct oci_config *cfg, const struct rootfs_option
 	return child;
 }
 
-int container_create(struct agent *agent, const char *id, uint32_t stream, bool no_pivot,
-		     pid_t *pid, runk_error_t *err)
+int container_create(struct agent *agent, const struct create_request *req, pid_t *pid,
+		     runk_error_t *err)
 {
 	__attribute__((cleanup(oci_config_freep))) struct oci_config *cfg = NULL;
+	__attribute__((cleanup(ns_fds_closep))) struct ns_fds join;
 	cleanup_free char *dir = NULL, *config_path = NULL, *rootfs = NULL, *parse_err = NULL;
+	const char *id = req->id;
 	struct container *c;
 	struct stdio_fds stdio;
 	struct process_plan plan;
-	struct rootfs_options ro = {.no_pivot = no_pivot};
+	struct rootfs_options ro = {.no_pivot = req->no_pivot, .joined = req->join};
 	int flags, start_fd = -1;
 	pid_t child;
 	struct proc *p;
 
+	ns_fds_init(&join);
 	if (container_find(agent, id))
 		return runk_error(err, "container `%s` already exists", id);
-	if (proc_find_stream(agent, stream))
-		return runk_error(err, "stream %u is already in use", stream);
+	if (proc_find_stream(agent, req->stream))
+		return runk_error(err, "stream %u is already in use", req->stream);
 	if (asprintf(&dir, "%s/%s", AGENT_SHARE_DIR, id) < 0 ||
 	    asprintf(&config_path, "%s/config.json", dir) < 0)
 		abort();
@@ -383,9 +387,12 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, bool 
 	if (cfg == NULL)
 		return runk_error(err, "%s: %s", config_path,
 				  parse_err ? parse_err : "parse error");
-	if (config_check(cfg, err) < 0 || clone_flags(cfg, &flags, err) < 0 ||
+	if (config_check(cfg, err) < 0 || ns_config_flags(cfg, req->join, &flags, err) < 0 ||
 	    config_check_namespaces(cfg, flags, err) < 0 || rootfs_path(dir, cfg, &rootfs, err) < 0)
 		return -1;
+	/* Held from here to the clone: the sandbox may die meanwhile, its namespaces stay. */
+	if (req->join && ns_fds_open(&join, req->sandbox->init->pid, req->join, false, err) < 0)
+		return runk_error_prefix(err, "sandbox `%s`", req->sandbox->id);
 	ro.rootfs = rootfs;
 	ro.share = dir;
 	ro.clone_flags = flags;
@@ -409,7 +416,7 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, bool 
 		return -1;
 	}
 	stdio.console = cfg->process->terminal;
-	child = init_spawn(cfg, &ro, &plan, c, &stdio, &start_fd, err);
+	child = init_spawn(cfg, &ro, &plan, c, &stdio, &join, &start_fd, err);
 	process_plan_free(&plan);
 	if (child < 0) {
 		stdio_close(&stdio);
@@ -419,7 +426,7 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, bool 
 	}
 	c->cfg = steal_pointer(&cfg);
 	c->start_fd = start_fd;
-	p = proc_new(agent, c, stream);
+	p = proc_new(agent, c, req->stream);
 	p->pid = child;
 	stdio_give(&stdio, p);
 	c->init = p;
@@ -430,7 +437,8 @@ int container_create(struct agent *agent, const char *id, uint32_t stream, bool 
 		container_delete(agent, c, NULL);
 		return -1;
 	}
-	log_info("created container %s, pid %d, stream %u", id, (int)child, stream);
+	log_info("created container %s, pid %d, stream %u%s%s", id, (int)child, req->stream,
+		 req->sandbox ? ", in the pod of " : "", req->sandbox ? req->sandbox->id : "");
 	*pid = child;
 	return 0;
 }

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,18 +31,6 @@
 
 /* How long exec waits for the process to be set up and exec'd. */
 #define EXEC_TIMEOUT_MS 30000
-
-/* The order matters: the user namespace first, so the others are joined with its rights. */
-static const struct {
-	const char *name;
-	int flag;
-} namespaces[] = {
-	{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-	{"net", CLONE_NEWNET},	 {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
-	{"mnt", CLONE_NEWNS},
-};
-
-#define NR_NAMESPACES (sizeof(namespaces) / sizeof(namespaces[0]))
 
 static void oci_process_freep(struct oci_process **p)
 {
@@ -57,30 +44,6 @@ static void fail(int fd, runk_error_t err)
 	if (write(fd, text, strlen(text)) < 0)
 		_exit(1);
 	_exit(1);
-}
-
-/* The init's namespaces that differ from the agent's: only those are joined. */
-static int namespaces_open(pid_t init, int fds[NR_NAMESPACES], runk_error_t *err)
-{
-	for (size_t i = 0; i < NR_NAMESPACES; i++) {
-		char path[64], self[64];
-		struct stat st, own;
-
-		fds[i] = -1;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, namespaces[i].name);
-		snprintf(self, sizeof(self), "/proc/self/ns/%s", namespaces[i].name);
-		/* A namespace type the guest kernel lacks: nobody has one to join. */
-		if (stat(self, &own) < 0)
-			continue;
-		if (stat(path, &st) < 0)
-			return runk_error_errno(err, errno, "stat %s", path);
-		if (st.st_ino == own.st_ino && st.st_dev == own.st_dev)
-			continue;
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			return runk_error_errno(err, errno, "open %s", path);
-	}
-	return 0;
 }
 
 /* The process itself, in every namespace of the container.  Never returns. */
@@ -108,7 +71,7 @@ static void helper_main(struct container *c, const struct oci_process *proc,
 			int err_fd)
 {
 	runk_error_t err = NULL;
-	int ns[NR_NAMESPACES];
+	struct ns_fds ns;
 	sigset_t none;
 	pid_t child;
 
@@ -117,18 +80,11 @@ static void helper_main(struct container *c, const struct oci_process *proc,
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Before any setns: the paths are the agent's. */
-	if (cgroup_enter(c->cgroup, &err) < 0 || namespaces_open(c->init->pid, ns, &err) < 0)
+	/* Before any setns: the paths are the agent's.  Only the init's that differ are joined. */
+	if (cgroup_enter(c->cgroup, &err) < 0 ||
+	    ns_fds_open(&ns, c->init->pid, NS_ALL, true, &err) < 0 ||
+	    ns_fds_enter(&ns, NS_ALL, &err) < 0)
 		fail(err_fd, err);
-	for (size_t i = 0; i < NR_NAMESPACES; i++) {
-		if (ns[i] < 0)
-			continue;
-		if (setns(ns[i], namespaces[i].flag) < 0) {
-			runk_error_errno(&err, errno, "join the %s namespace", namespaces[i].name);
-			fail(err_fd, err);
-		}
-		close(ns[i]);
-	}
 	child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL,
 			       0);
 	if (child < 0) {
@@ -198,6 +154,9 @@ int exec_process(struct agent *agent, struct container *c, uint32_t stream,
 
 	if (!container_running(c))
 		return runk_error(err, "container `%s` is not running", c->id);
+	/* The helper would freeze in the cgroup, and the agent with it, waiting for the helper. */
+	if (c->frozen)
+		return runk_error(err, "container `%s` is frozen", c->id);
 	if (proc_find_stream(agent, stream))
 		return runk_error(err, "stream %u is already in use", stream);
 	proc = oci_process_parse_data(process_json, len, &parse_err);

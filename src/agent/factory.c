@@ -137,28 +137,85 @@ int op_reseed(struct agent *agent, yajl_val req, struct proto_json *reply, runk_
 	return 0;
 }
 
+#define CPU_SYSFS "/sys/devices/system/cpu"
+#define CPUS_MAX  4096
+
+/* The vCPUs the kernel knows (online or not): cpu0, cpu1, ... up to the first missing one. */
+static long long cpus_present(void)
+{
+	long long n = 1;
+
+	for (; n < CPUS_MAX; n++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), CPU_SYSFS "/cpu%lld", n);
+		if (access(path, F_OK) < 0)
+			break;
+	}
+	return n;
+}
+
+/* cpuK/online: 1 or 0; cpu0 has no such file and is always online. */
+static int cpu_online(long long cpu, runk_error_t *err)
+{
+	char path[64], value[2] = "";
+	cleanup_close int fd = -1;
+
+	if (cpu == 0)
+		return 1;
+	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%lld/online", cpu);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, value, 1) != 1)
+		return runk_error_errno(err, errno, "read %s", path);
+	return value[0] == '1';
+}
+
+static int cpu_set_online(long long cpu, bool on, runk_error_t *err)
+{
+	char path[64];
+	cleanup_close int fd = -1;
+
+	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%lld/online", cpu);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+		return runk_error_errno(err, errno, "%s vCPU %lld", on ? "bring up" : "take down",
+					cpu);
+	return 0;
+}
+
 int op_cpus(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
-	long long online = 0;
+	long long online = 0, present = cpus_present(), count = 0;
 
-	if (proto_json_get_int(req, "online", 1, 4096, &online, err) < 0)
+	if (proto_json_get_int(req, "online", 1, CPUS_MAX, &online, err) < 0)
 		return -1;
-	/* The template booted with maxcpus=1: bring up cpu1..online-1, which must be present. */
+	if (online > present)
+		return runk_error(err, "\"online\": %lld vCPUs asked for, the VM has %lld", online,
+				  present);
+	/*
+	 * cpu1..online-1 up (a clone of a maxcpus=1 template, a pod that grew),
+	 * the rest down, highest first (a pod that shrank: the kernel moves
+	 * their tasks away).  Up before down, so the count never dips.
+	 */
 	for (long long cpu = 1; cpu < online; cpu++) {
-		char path[64];
-		int fd;
+		int on = cpu_online(cpu, err);
 
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%lld/online", cpu);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return runk_error_errno(err, errno, "vCPU %lld", cpu);
-		if (write(fd, "1", 1) != 1) {
-			int saved = errno;
-
-			close(fd);
-			return runk_error_errno(err, saved, "bring vCPU %lld online", cpu);
-		}
-		close(fd);
+		if (on < 0 || (!on && cpu_set_online(cpu, true, err) < 0))
+			return -1;
 	}
+	for (long long cpu = present - 1; cpu >= online; cpu--) {
+		int on = cpu_online(cpu, err);
+
+		if (on < 0 || (on && cpu_set_online(cpu, false, err) < 0))
+			return -1;
+	}
+	for (long long cpu = 0; cpu < present; cpu++) {
+		int on = cpu_online(cpu, err);
+
+		if (on < 0)
+			return -1;
+		count += on;
+	}
+	proto_json_add_int(reply, "online", count);
 	return 0;
 }

@@ -31,7 +31,11 @@ int op_mount_share(struct agent *agent, yajl_val req, struct proto_json *reply, 
 /* {"op":"reseed","entropy":"<hex>"}: credit host entropy, then force a CRNG reseed. */
 int op_reseed(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
 
-/* {"op":"cpus","online":N}: bring vCPUs 1..N-1 online (a clone of a maxcpus=1 template). */
+/*
+ * {"op":"cpus","online":N}: exactly N vCPUs online: cpu1..N-1 up, the others
+ * down (cpu0 always up); N above the vCPUs present is an error.  Replies
+ * {"ok":true,"online":<count online now>}.
+ */
 int op_cpus(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err);
 
 #endif

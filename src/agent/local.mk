@@ -6,7 +6,7 @@ src_agent_runk_agent_SOURCES = \
 	src/agent/agent.h \
 	src/agent/init.c src/agent/log.c src/agent/modules.c src/agent/port.c \
 	src/agent/server.c src/agent/request.c \
-	src/agent/container.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
+	src/agent/container.c src/agent/namespaces.c src/agent/rootfs.c src/agent/process.c src/agent/io.c \
 	src/agent/proc.c src/agent/stdio.c src/agent/exec.c \
 	src/agent/cgroup.c src/agent/resources.c src/agent/guest-stats.c \
 	src/agent/network.c src/agent/network.h \

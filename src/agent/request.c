@@ -77,17 +77,29 @@ static int get_object_text(yajl_val req, const char *key, char **text, size_t *l
 
 static int op_create(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
-	const char *id;
+	struct create_request cr = {0};
+	const char *sandbox;
 	long long stream;
-	bool no_pivot = false;
 	pid_t pid;
 
-	if (proto_json_get_string(req, "id", &id, err) < 0 || get_stream(req, &stream, err) < 0 ||
-	    proto_json_opt_bool(req, "no_pivot", &no_pivot, err) < 0)
+	if (proto_json_get_string(req, "id", &cr.id, err) < 0 ||
+	    get_stream(req, &stream, err) < 0 ||
+	    proto_json_opt_bool(req, "no_pivot", &cr.no_pivot, err) < 0)
 		return -1;
-	if (!proto_container_id_valid(id))
+	if (!proto_container_id_valid(cr.id))
 		return runk_error(err, "invalid container id");
-	if (container_create(agent, id, (uint32_t)stream, no_pivot, &pid, err) < 0)
+	cr.stream = (uint32_t)stream;
+	/* A pod member: the sandbox's init must be alive to have namespaces to join. */
+	if (ns_join_request(req, &sandbox, &cr.join, err) < 0)
+		return -1;
+	if (sandbox) {
+		cr.sandbox = container_find(agent, sandbox);
+		if (cr.sandbox == NULL)
+			return runk_error(err, "sandbox `%s` does not exist", sandbox);
+		if (!container_running(cr.sandbox))
+			return runk_error(err, "sandbox `%s` is not running", sandbox);
+	}
+	if (container_create(agent, &cr, &pid, err) < 0)
 		return -1;
 	proto_json_add_int(reply, "pid", pid);
 	return 0;
@@ -231,6 +243,20 @@ static int op_update(struct agent *agent, yajl_val req, struct proto_json *reply
 	return cgroup_apply(c->cgroup, parsed, err);
 }
 
+static int op_freeze(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
+{
+	struct container *c;
+	bool frozen;
+
+	if (get_container(agent, req, &c, err) < 0 ||
+	    proto_json_get_bool(req, "frozen", &frozen, err) < 0)
+		return -1;
+	if (cgroup_freeze(c->cgroup, frozen, err) < 0)
+		return runk_error_prefix(err, "container `%s`", c->id);
+	c->frozen = frozen;
+	return 0;
+}
+
 static int op_delete(struct agent *agent, yajl_val req, struct proto_json *reply, runk_error_t *err)
 {
 	struct container *c;
@@ -273,7 +299,7 @@ static const struct {
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 	{"guest", op_guest},   {"network", op_network}, {"mount-share", op_mount_share},
-	{"reseed", op_reseed}, {"cpus", op_cpus},
+	{"reseed", op_reseed}, {"cpus", op_cpus},	{"freeze", op_freeze},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,

@@ -513,14 +513,20 @@ static int path_mask(const char *path, runk_error_t *err)
 	return 0;
 }
 
-int rootfs_finish(const struct oci_config *cfg, int clone_flags, runk_error_t *err)
+int rootfs_finish(const struct oci_config *cfg, int made_flags, runk_error_t *err)
 {
 	const struct oci_linux *l = cfg->linux;
+	/*
+	 * A uts namespace joined from a pod's sandbox is the pod's: its names
+	 * stay the sandbox's (Kubernetes gives members the pod's anyway).
+	 * Without any uts namespace, create refused them before.
+	 */
+	bool own_uts = made_flags & CLONE_NEWUTS;
 
-	(void)clone_flags;
-	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+	if (own_uts && cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return runk_error_errno(err, errno, "hostname `%s`", cfg->hostname);
-	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+	if (own_uts && cfg->domainname &&
+	    setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
 		return runk_error_errno(err, errno, "domainname `%s`", cfg->domainname);
 	if (l == NULL)
 		return 0;

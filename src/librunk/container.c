@@ -261,17 +261,6 @@ static int save_config_copy(const char *dir, const struct bundle_info *b, runk_e
 	return write_file_atomic(path, b->config_text, b->config_len, 0600, err);
 }
 
-static void stdio_to_dev_null(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	for (int i = 0; i <= STDERR_FILENO; i++)
-		dup2(fd, i);
-	close(fd);
-}
-
 /* In the forked child: a pod's member gets a member shim instead of a VM (member.h). */
 __attribute__((noreturn)) static void member_main_for(const struct shim_options *so,
 						      const struct bundle_info *b)

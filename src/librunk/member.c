@@ -32,22 +32,14 @@
  */
 static int share_prepare(const struct member_options *o, runk_error_t *err)
 {
-	cleanup_free char *dir = NULL, *rootfs = NULL, *config = NULL;
+	cleanup_free char *dir = NULL, *config = NULL;
 
-	if (unshare(CLONE_NEWNS) < 0)
-		return runk_error_errno(err, errno, "unshare the mount namespace");
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		return runk_error_errno(err, errno, "make / a slave mount");
-	if (asprintf(&dir, "%s/%s/%s", o->state_dir, SHARE_DIR, o->id) < 0 ||
-	    asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&config, "%s/config.json", dir) < 0)
-		abort();
-	if (mkdir_p(rootfs, 0755, err) < 0)
+	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config_path, &dir, err) < 0)
 		return -1;
-	if (mount(o->rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", o->rootfs);
-	if (share_bind_mounts(o->config_path, dir, err) < 0 ||
-	    write_file_atomic(config, o->plan->guest_config, o->plan->guest_config_len, 0644, err) <
-		    0)
+	if (asprintf(&config, "%s/config.json", dir) < 0)
+		abort();
+	if (write_file_atomic(config, o->plan->guest_config, o->plan->guest_config_len, 0644, err) <
+	    0)
 		return -1;
 	return share_open_tree(dir, err);
 }
@@ -107,17 +99,6 @@ static int join_pod(const struct member_options *o, runk_error_t *err)
 		return -1;
 	yajl_tree_free(reply);
 	return steal_fd(&conn);
-}
-
-static void stdio_to_dev_null(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	for (int i = 0; i <= STDERR_FILENO; i++)
-		dup2(fd, i);
-	close(fd);
 }
 
 void member_main(const struct member_options *o)

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "ocispec.h"
 #include "share.h"
+#include "state.h"
 #include "util.h"
 
 /* Older headers lack the new mount API's flags. */
@@ -122,6 +123,28 @@ int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *er
 	}
 	oci_config_free(cfg);
 	return ret;
+}
+
+int share_container_dir(const char *state_dir, const char *id, const char *rootfs,
+			const char *config_path, char **dir, runk_error_t *err)
+{
+	cleanup_free char *path = NULL, *root = NULL;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return runk_error_errno(err, errno, "unshare the mount namespace");
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return runk_error_errno(err, errno, "make / a slave mount");
+	if (asprintf(&path, "%s/%s/%s", state_dir, SHARE_DIR, id) < 0 ||
+	    asprintf(&root, "%s/rootfs", path) < 0)
+		abort();
+	if (mkdir_p(root, 0755, err) < 0)
+		return -1;
+	if (mount(rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", rootfs);
+	if (share_bind_mounts(config_path, path, err) < 0)
+		return -1;
+	*dir = steal_pointer(&path);
+	return 0;
 }
 
 bool share_same_namespace(pid_t qemu)

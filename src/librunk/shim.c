@@ -423,24 +423,14 @@ static int guest_config_for_pod(struct shim *s, char **data, size_t *len, runk_e
 static int prepare_share(struct shim *s, runk_error_t *err)
 {
 	const struct shim_options *o = s->opts;
-	cleanup_free char *dir = NULL, *rootfs = NULL, *config = NULL, *data = NULL;
+	cleanup_free char *dir = NULL, *config = NULL, *data = NULL;
 	size_t len;
 
 	/* Mounts made here live in the shim's own namespace and vanish with it and QEMU. */
-	if (unshare(CLONE_NEWNS) < 0)
-		return runk_error_errno(err, errno, "unshare the mount namespace");
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		return runk_error_errno(err, errno, "make / a slave mount");
-	if (asprintf(&dir, "%s/%s/%s", o->state_dir, SHARE_DIR, o->id) < 0 ||
-	    asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&config, "%s/config.json", dir) < 0)
+	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config_path, &dir, err) < 0)
+		return -1;
+	if (asprintf(&config, "%s/config.json", dir) < 0)
 		abort();
-	if (mkdir_p(rootfs, 0755, err) < 0)
-		return -1;
-	if (mount(o->rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", o->rootfs);
-	/* The sources of bind mounts, at <dir>/mounts/<index> for the guest. */
-	if (share_bind_mounts(o->config_path, dir, err) < 0)
-		return -1;
 	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
 		return -1;
 	if (shim_network_guest_config(&data, &len, err) < 0 ||

@@ -5,6 +5,13 @@
  * connection: the shim later sends {"event":"exit",...} on it, and the client
  * may send {"op":"resize",...} or {"op":"signal",...} for its process.  Both
  * ends are runk on the host.
+ *
+ * A pod's member shim (member.c) keeps its connection the same way: its
+ * {"op":"pod-add","container":ID,"join":[...],"terminal":B,"no_pivot":B,
+ * "cpu_quota":Q,"cpu_period":P} carries stdin, stdout, stderr, a listening
+ * socket bound at the member's own <state>/shim.sock and its share (a
+ * detached mount tree); the sandbox's shim serves the member's commands on
+ * that socket from then on (shim-pod.c).
  */
 #ifndef RUNK_SHIMCTL_H
 #define RUNK_SHIMCTL_H

@@ -328,3 +328,14 @@ int unix_sockaddr(const char *path, struct sockaddr_un *addr, int *dir_fd, runk_
 	}
 	return 0;
 }
+
+void stdio_to_dev_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i <= STDERR_FILENO; i++)
+		dup2(fd, i);
+	close(fd);
+}

@@ -48,6 +48,9 @@ int signal_parse(const char *text, int *signo, runk_error_t *err);
 /* Now as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
 void format_rfc3339_now(char *buf, size_t len);
 
+/* stdin, stdout and stderr on /dev/null: a shim lets go of its caller's. */
+void stdio_to_dev_null(void);
+
 struct sockaddr_un;
 /*
  * A unix socket address for path, for bind or connect.  A path longer than
