@@ -100,9 +100,14 @@ cri_container_config() {
 }
 
 cri_teardown() {
+	local id
 	[ -n "${CRI_PID:-}" ] || return 0
 	local ENGINE_TIMEOUT=60
 	containerd_stop "$CRI_PID" "$CRI_ADDRESS" ctr_k8s
+	# What a failed test left of runk's pods: their VMs, overhead cgroups.
+	for id in $(ls "$CRI_RUNK_ROOT/k8s.io" 2>/dev/null); do
+		cri_runk delete --force "$id" >/dev/null 2>&1 || true
+	done
 	cri_cgroups_remove
 	rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
 }

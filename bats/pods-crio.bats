@@ -198,21 +198,27 @@ crio_pod() {
 }
 
 # Taking vCPUs offline is the agent's side of issue 15.
-@test "CRI-O's dialect: containers deleted one by one leave the VM and give their vCPUs back" {
+@test "CRI-O's dialect: containers deleted one by one leave the VM and give their vCPUs back; runk update of a quota counts" {
 	crio_pod
-	local with_c2 without
+	local with_c2 updated limits without
 	runk kill "$C1" TERM
 	wait_for_status "$C1" stopped
 	runk delete "$C1"
 	run in_guest "$C2" echo c2 still here
 	assert_output "c2 still here"
 	with_c2=$(in_guest "$SB" nproc)
+	# c2 alone, from 0.5 to 1 CPU.
+	runk update --cpu-period 100000 --cpu-quota 100000 "$C2"
+	updated=$(in_guest "$SB" nproc)
+	limits=$(in_guest "$C2" sh -c 'cat /sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/cpu.max')
 	runk kill "$C2" KILL
 	wait_for_status "$C2" stopped
 	runk delete "$C2"
 	without=$(in_guest "$SB" nproc)
 	[ "$(qemus_of_test)" = "$QEMU" ] || fail "QEMUs after the containers left: $(qemus_of_test)"
 	[ "$with_c2" = "$(expected_vcpus "$RUNK_CONF" 0.5)" ] || fail "nproc with c2 only: $with_c2"
+	[ "$limits" = "100000 100000" ] || fail "c2's cpu.max after runk update: $limits"
+	[ "$updated" = "$(expected_vcpus "$RUNK_CONF" 1.0)" ] || fail "nproc with c2 updated to 1 CPU: $updated"
 	[ "$without" = "$(expected_vcpus "$RUNK_CONF" 0)" ] || fail "nproc after both containers left: $without"
 }
 
