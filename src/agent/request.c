@@ -283,6 +283,28 @@ static int op_settime(struct agent *agent, yajl_val req, struct proto_json *repl
 	return 0;
 }
 
+/*
+ * The VM's own hostname: a pod on the node's uts namespace (hostNetwork)
+ * runs its containers in the VM's, and they see the node's name, as with
+ * runc.  Letters, digits, '-' and '.', 1 to 64 of them.
+ */
+static int op_hostname(struct agent *agent, yajl_val req, struct proto_json *reply,
+		       runk_error_t *err)
+{
+	const char *name;
+	size_t len;
+
+	if (proto_json_get_string(req, "name", &name, err) < 0)
+		return -1;
+	len = strlen(name);
+	if (len == 0 || len > 64 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != len)
+		return runk_error(err, "\"name\": not a hostname");
+	if (sethostname(name, len) < 0)
+		return runk_error_errno(err, errno, "sethostname");
+	return 0;
+}
+
 static int op_shutdown(struct agent *agent, yajl_val req, struct proto_json *reply,
 		       runk_error_t *err)
 {
@@ -299,7 +321,8 @@ static const struct {
 	{"resize", op_resize}, {"ps", op_ps},		{"stats", op_stats},
 	{"update", op_update}, {"delete", op_delete},	{"shutdown", op_shutdown},
 	{"guest", op_guest},   {"network", op_network}, {"mount-share", op_mount_share},
-	{"reseed", op_reseed}, {"cpus", op_cpus},	{"freeze", op_freeze},
+	{"reseed", op_reseed}, {"cpus", op_cpus},	{"hostname", op_hostname},
+	{"freeze", op_freeze},
 };
 
 static int request_run(struct agent *agent, const struct proto_frame *frame,

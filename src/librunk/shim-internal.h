@@ -187,6 +187,8 @@ int shim_pod_dispatch(struct shim *s, int m, int *conn, yajl_val req, int *fds, 
 void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo);
 /* A message from member m's shim, or its connection closed. */
 void shim_pod_member_message(struct shim *s, int m);
+/* A pod on the node's uts namespace: the VM gets the node's hostname, as its containers would. */
+int shim_pod_vm_hostname(struct shim *s, runk_error_t *err);
 /* The VM is going: every member is killed with it. */
 void shim_pod_end(struct shim *s);
 

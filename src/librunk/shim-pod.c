@@ -30,6 +30,7 @@
 #include "cleanup.h"
 #include "id.h"
 #include "log.h"
+#include "ocispec.h"
 #include "share.h"
 #include "shim-internal.h"
 #include "shimctl.h"
@@ -430,6 +431,39 @@ int shim_pod_add(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds
 		shim_stream_exited(s, m->slot, s->streams[m->slot].exit_code,
 				   s->streams[m->slot].exit_signal);
 	return 1;
+}
+
+static bool lists_namespace(const struct oci_config *config, const char *type)
+{
+	for (size_t i = 0; config->linux && i < config->linux->namespaces_len; i++)
+		if (config->linux->namespaces[i]->type &&
+		    strcmp(config->linux->namespaces[i]->type, type) == 0)
+			return true;
+	return false;
+}
+
+int shim_pod_vm_hostname(struct shim *s, runk_error_t *err)
+{
+	cleanup_free char *parse_error = NULL;
+	struct oci_config *config;
+	struct proto_json *json;
+	char name[HOST_NAME_MAX + 1] = "";
+	bool host_uts;
+
+	if (!s->opts->pod_sandbox)
+		return 0;
+	config = oci_config_parse_file(s->opts->config_path, &parse_error);
+	if (config == NULL)
+		return runk_error(err, "`%s`: %s", s->opts->config_path,
+				  parse_error ? parse_error : "cannot parse");
+	host_uts = !lists_namespace(config, "uts");
+	oci_config_free(config);
+	if (!host_uts || gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
+		return 0;
+	json = proto_json_new();
+	proto_json_add_string(json, "op", "hostname");
+	proto_json_add_string(json, "name", name);
+	return shim_request_send(s, json, NULL, true, err);
 }
 
 /* ---- runk's commands for a member, on its own control socket ---- */

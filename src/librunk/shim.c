@@ -551,6 +551,8 @@ static int create_container(struct shim *s, runk_error_t *err)
 	log_debug("VM for %s ready in %lld ms", s->opts->id, now_ms() - boot_started);
 	if (send_settime(s, err) < 0)
 		return runk_error_prefix(err, "set the guest clock");
+	if (shim_pod_vm_hostname(s, err) < 0)
+		return runk_error_prefix(err, "set the VM's hostname");
 	json = shim_request_new(s, "create");
 	proto_json_add_int(json, "stream", SHIM_INIT_STREAM);
 	if (s->opts->no_pivot)

@@ -441,8 +441,14 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 	if (lock < 0)
 		return 0; /* another process builds it */
 	final = factory_path(conf, key, NULL);
-	if (stat(final, &st) == 0)
+	/*
+	 * Built already (by the first container of this size): its pool may not
+	 * be, as pools do not start under an engine's subreaper (pool.c).
+	 */
+	if (stat(final, &st) == 0) {
+		factory_pool_fill(base, conf, key, NULL);
 		return 0;
+	}
 	remove_stale_builds(conf, key);
 	if (asprintf(&tmp, "%s/.build-%s-XXXXXX", conf->template_dir, key) < 0)
 		abort();
