@@ -52,7 +52,8 @@ setup() {
 	[ "${#lines[@]}" -ge 2 ] || fail "task ps: $output"
 
 	# pause/resume freeze the whole VM: a counter does not move while paused.
-	ctr_exec -d --exec-id e3 t2 sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.2; done'
+	# Written aside and renamed: a reader never sees the file truncated and empty.
+	ctr_exec -d --exec-id e3 t2 sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.2; done'
 	run ctrn task pause t2
 	assert_success
 	run ctrn task ls

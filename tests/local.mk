@@ -140,7 +140,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 	-D_GNU_SOURCE -I$(top_builddir) -I$(srcdir)/src/librunk -I$(srcdir)/src/proto \
 	-I$(srcdir)/libocispec $(YAJL_CFLAGS) $(INIH_CFLAGS)
 fuzz_qmp_srcs = $(srcdir)/tests/fuzz/fuzz-qmp.c $(srcdir)/src/librunk/hypervisor/qmp.c \
-	$(srcdir)/src/librunk/error.c
+	$(srcdir)/src/librunk/error.c $(srcdir)/src/librunk/util.c
 fuzz_process_srcs = $(srcdir)/tests/fuzz/fuzz-process.c $(srcdir)/libocispec/table.c \
 	$(srcdir)/libocispec/config.c $(srcdir)/src/proto/proto.c $(srcdir)/src/proto/proto-json.c \
 	$(srcdir)/src/librunk/error.c
