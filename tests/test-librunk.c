@@ -315,6 +315,10 @@ static void test_pod_roles(void)
 		{"\"io.kubernetes.cri.container-type\":\"container\","
 		 "\"io.kubernetes.cri.sandbox-id\":\"../x\"",
 		 POD_NONE, NULL, "annotation `io.kubernetes.cri.sandbox-id`"},
+		/* podman's pods: CRI-O's keys, but each container stays a VM of its own. */
+		{"\"io.kubernetes.cri-o.ContainerType\":\"container\","
+		 "\"io.kubernetes.cri-o.SandboxID\":\"infra\",\"io.container.manager\":\"libpod\"",
+		 POD_NONE, NULL, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

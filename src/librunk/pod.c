@@ -19,7 +19,17 @@ static const struct {
 int pod_info_of(const struct oci_config *config, const char *id, struct pod_info *pod,
 		runk_error_t *err)
 {
+	const char *manager;
+
 	*pod = (struct pod_info){.role = POD_NONE};
+	/*
+	 * podman writes CRI-O's SandboxID on its own pods' containers too, but
+	 * its infra container is no sandbox and each container is its own VM
+	 * (README: podman pods); it says so in io.container.manager.
+	 */
+	manager = oci_string_map_get(config->annotations, "io.container.manager");
+	if (manager && strcmp(manager, "libpod") == 0)
+		return 0;
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
 		const char *type = oci_string_map_get(config->annotations, dialects[i].type_key);
 		const char *sandbox;
