@@ -9,7 +9,8 @@ src_librunk_librunk_a_SOURCES = \
 	src/librunk/fault.c src/librunk/fault.h \
 	src/librunk/runkconf.c src/librunk/runkconf.h \
 	src/librunk/sizing.c src/librunk/sizing.h \
-	src/librunk/vmsize.c src/librunk/vmsize.h
+	src/librunk/vmsize.c src/librunk/vmsize.h \
+	src/librunk/spec.c src/librunk/spec.h
 
 # --- hypervisor (QEMU microvm driver + QMP client) ---
 src_librunk_librunk_a_SOURCES += \
