@@ -38,7 +38,7 @@ src_librunk_librunk_a_SOURCES += \
 src_librunk_librunk_a_SOURCES += \
 	src/librunk/factory/factory.h src/librunk/factory/template.c \
 	src/librunk/factory/clone.c src/librunk/factory/housekeeping.c \
-	src/librunk/factory/pool.c
+	src/librunk/factory/pool.c src/librunk/factory/warm.c
 # --- end factory ---
 # --- cgroups (host cgroups: fs manager on libcgroup, systemd manager on sd-bus) ---
 src_librunk_librunk_a_SOURCES += \

@@ -69,6 +69,7 @@ struct shim {
 	int control_fd;
 	enum shim_status status;
 	bool hello;
+	bool clock_set; /* a clone's first words set the guest's clock already */
 	/* The one request a caller waits for, and its reply once it came. */
 	uint32_t awaited_id;
 	yajl_val awaited_reply;

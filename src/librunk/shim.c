@@ -531,7 +531,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 		return -1;
 	fault_point(FAULT_AGENT_READY);
 	log_debug("VM for %s ready in %lld ms", s->opts->id, now_ms() - boot_started);
-	if (send_settime(s, err) < 0)
+	if (!s->clock_set && send_settime(s, err) < 0)
 		return runk_error_prefix(err, "set the guest clock");
 	json = shim_request_new(s, "create");
 	proto_json_add_int(json, "stream", SHIM_INIT_STREAM);

@@ -1,7 +1,8 @@
 /*
- * The pool: QEMUs already restored from a template and stopped, waiting for
- * a container.  Starting QEMU is about half of a clone's time; a pooled one
- * only needs `cont` and the host's first words (clock, entropy, share).
+ * The pool: QEMUs already restored from a template, warmed (warm.c) and
+ * stopped, waiting for a container.  Starting QEMU is about half of a
+ * clone's time; a pooled one only needs `cont` and the host's first words
+ * (clock, entropy, share).
  *
  *   <template_dir>/<key>.pool/.lock          flock: one filler at a time
  *   <template_dir>/<key>.pool/new-XXXXXX     an entry whose QEMU is starting
@@ -188,13 +189,15 @@ static int keeper_start_vm(struct keeper *k, const struct vm_config *base, runk_
 	k->qemu = vm_pid(vm);
 	k->qemu_pidfd = (int)syscall(SYS_pidfd_open, k->qemu, 0);
 	/*
-	 * Restored now, past the agent's first answer (the slow one: the guest
-	 * wakes and TCG translates its paths) with its own host entropy, then
-	 * stopped until claimed: a waiting VM costs no CPU.
+	 * Restored now, past the agent's first answer with its own host
+	 * entropy, warmed by a throw-away container (under TCG its paths are
+	 * then translated), then stopped until claimed: a waiting VM costs no
+	 * CPU.  The share stays mounted: the claiming shim adds its own below.
 	 */
 	if (factory_restore(vm, devstate, err) < 0 ||
 	    agent_connect(agent, 5000, &k->agent, err) < 0 ||
-	    factory_agent_ping(&k->agent, err) < 0 || factory_reseed(&k->agent, err) < 0 ||
+	    factory_greet(&k->agent, FACTORY_GREET_PING, 1, err) < 0 ||
+	    factory_warm(&k->agent, share, err) < 0 ||
 	    qmp_execute(vm_qmp(vm), "stop", NULL, NULL, err) < 0) {
 		vm_destroy(vm);
 		k->qemu = -1;

@@ -148,6 +148,8 @@ void factory_template_config(const struct vm_config *base, const char *params, u
 	out->incoming = false;
 	/* A clone never boots: the guest kernel's verbosity is not worth a template each. */
 	out->debug = false;
+	/* Not part of the migrated state, but of the key: every VM of a template has the same. */
+	out->tcg_tb_mib = FACTORY_TCG_TB_MIB;
 }
 
 int factory_key(const struct vm_config *base, const struct runk_conf *conf,
