@@ -64,7 +64,8 @@ struct shim {
 	struct shim_network *net; /* taps in the container's network namespace (shim-network.c) */
 	struct agent_conn agent;
 	int epoll_fd;
-	int qemu_fd; /* pidfd of QEMU */
+	int qemu_fd;   /* pidfd of QEMU */
+	int keeper_fd; /* a pooled VM's keeper (factory/pool.c): it kills QEMU when this closes */
 	int signal_fd;
 	int control_fd;
 	enum shim_status status;

@@ -546,6 +546,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 		return -1;
 	fault_point(FAULT_CONTAINER_CREATED);
 	s->status = SHIM_CREATED;
+	factory_claim_created(s->keeper_fd);
 	if (s->streams[0].tty)
 		shim_stream_follow_size(s, 0);
 	return 0;
@@ -701,6 +702,7 @@ void shim_main(const struct shim_options *opts)
 {
 	struct shim s = {.opts = opts,
 			 .qemu_fd = -1,
+			 .keeper_fd = -1,
 			 .signal_fd = -1,
 			 .control_fd = -1,
 			 .epoll_fd = -1,

@@ -369,6 +369,7 @@ static int start_pooled(struct shim *s, const struct factory_claim *claim, runk_
 	if (o->cgroups && o->cgroups->manager == CGROUP_MANAGER_FS &&
 	    cgroup_enter(o->cgroups, claim->qemu, o->resources, err) < 0)
 		return -1;
+	factory_claim_priority(claim->qemu);
 	if (qmp_execute(vm_qmp(s->vm), "cont", NULL, NULL, err) < 0)
 		return -1;
 	/* Time passed while it waited; its own entropy again, then the share. */
@@ -423,6 +424,7 @@ static bool try_pool(struct shim *s, const struct vm_config *cfg, const char *ke
 		return false;
 	}
 	/* keeper_fd stays open for the shim's life: the keeper kills the VM when it closes. */
+	s->keeper_fd = claim.keeper_fd;
 	close(claim.agent_fd);
 	free(claim.dir);
 	mark_used(conf, key);

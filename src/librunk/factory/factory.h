@@ -111,6 +111,9 @@ int factory_default_config(const struct runk_conf *conf, unsigned int vcpus,
 
 /* ---- the pool (pool.c) ---- */
 
+/* What a shim tells its pooled VM's keeper (on keeper_fd) once its container is created. */
+#define FACTORY_CLAIM_CREATED "created\n"
+
 /* A pooled VM a shim claimed; its keeper kills it once keeper_fd closes. */
 struct factory_claim {
 	char *dir; /* <template_dir>/<key>.pool/claimed-* */
@@ -131,6 +134,12 @@ void factory_pool_fill(const struct vm_config *base, const struct runk_conf *con
 
 /* 0: a ready pooled VM of key is ours; -1: none. */
 int factory_pool_claim(const struct runk_conf *conf, const char *key, struct factory_claim *claim);
+
+/* A claimed QEMU was prepared at a low priority: give its threads the caller's. */
+void factory_claim_priority(pid_t qemu);
+
+/* Tell the keeper the claiming shim's container exists: it starts the replacement (fd -1: none). */
+void factory_claim_created(int keeper_fd);
 
 /* Hang up on the keeper (it kills the VM if it still runs) and free claim. */
 void factory_claim_release(struct factory_claim *claim);
