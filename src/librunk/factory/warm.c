@@ -95,15 +95,26 @@ static int write_config(const char *path, runk_error_t *err)
 	return write_file_atomic(path, json, strlen(json), 0644, err);
 }
 
+/* With the mount points made here, the guest only reads the bundle. */
 static int write_bundle(const char *dir, runk_error_t *err)
 {
+	static const char *const mount_points[] = {"proc", "dev", "sys"};
 	cleanup_free char *rootfs = NULL, *program = NULL, *config = NULL;
 
 	if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&program, "%s/warm", rootfs) < 0 ||
 	    asprintf(&config, "%s/config.json", dir) < 0)
 		abort();
-	if (mkdir_p(rootfs, 0755, err) < 0 || write_exit_program(program, err) < 0 ||
-	    write_config(config, err) < 0)
+	if (mkdir_p(rootfs, 0755, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(mount_points) / sizeof(mount_points[0]); i++) {
+		cleanup_free char *path = NULL;
+
+		if (asprintf(&path, "%s/%s", rootfs, mount_points[i]) < 0)
+			abort();
+		if (mkdir(path, 0755) < 0)
+			return runk_error_errno(err, errno, "mkdir `%s`", path);
+	}
+	if (write_exit_program(program, err) < 0 || write_config(config, err) < 0)
 		return -1;
 	return 0;
 }
