@@ -49,6 +49,8 @@ static int factory_init(struct runk_session *session, struct cli_parsed *p, runk
 				   session->ctx.debug, &cfg, err) < 0 ||
 	    factory_key(&cfg, conf, key, err) < 0 || factory_build(&cfg, conf, &built, err) < 0)
 		return -1;
+	/* Also when the template exists: its pool may have ended (template_ttl). */
+	factory_pool_fill(&cfg, conf, key, NULL);
 	printf("%s %s\n", key, built ? "built" : "exists");
 	return 0;
 }

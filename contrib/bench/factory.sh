@@ -6,7 +6,8 @@
 #     claimed from the pool (pool = 1; each run waits until the pool was
 #     refilled, so it measures the claim, not the refill); runc for reference
 #   M idle containers (`sleep 1000`) started each way: the total PSS of their
-#     QEMUs and shims (smaps_rollup) and the MemAvailable drop
+#     QEMUs and shims (smaps_rollup), where QEMU's goes (TCG's translated
+#     code, the guest's RAM, the rest) and the MemAvailable drop
 # Prints min/median, the ratios against cold and runc.
 #
 # Usage: contrib/bench/factory.sh [N] [M]   (defaults 7 and 10)
@@ -110,7 +111,25 @@ if [ -n "$have_runc" ]; then
 	printf "  pool / runc              %6s %6s\n" "$(quotient $pool_min $runc_min 1)" "$(quotient $pool_med $runc_med 1)"
 fi
 
-idle() { # conf -> "pss_kib avail_drop_kib"
+qemus_of_state() { # state dir -> the QEMU pid of every container
+	local pid
+	for pid in $(jq -r .pid "$1"/*/state.json 2>/dev/null); do
+		(pgrep -P "$pid"; cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "Pid:" {print $2}') | sort -u
+	done
+}
+# Where the QEMUs' PSS goes, in KiB: "tcg guest rest": TCG's translated code
+# (the anonymous rwx mappings), the guest's RAM (a clone's /mem, whose shared
+# pages PSS splits among the clones; a cold VM's anonymous RAM), the rest.
+breakdown_of_state() {
+	local q
+	for q in $(qemus_of_state "$1"); do
+		awk '/^[0-9a-f]+-[0-9a-f]+ / {anon = NF == 5; tcg = anon && $2 ~ /rwx/; mem = $6 == "/mem"}
+		     /^Size:/ {ram = mem || (anon && !tcg && $2 > 65536)}
+		     /^Pss:/ {pss += $2; if (tcg) t += $2; else if (ram) g += $2}
+		     END {print t + 0, g + 0, pss - t - g}' /proc/"$q"/smaps 2>/dev/null
+	done | awk '{t += $1; g += $2; r += $3} END {printf "%d %d %d", t, g, r}'
+}
+idle() { # conf -> "pss_kib avail_drop_kib tcg_kib guest_kib rest_kib"
 	local c=$1 before after i pss
 	sync
 	before=$(mem_available_kib)
@@ -121,16 +140,17 @@ idle() { # conf -> "pss_kib avail_drop_kib"
 	sleep 2
 	after=$(mem_available_kib)
 	pss=$(pss_of_state "$WORK/state-$c")
+	parts=$(breakdown_of_state "$WORK/state-$c")
 	for i in $(seq "$M"); do
 		RUNK_CONFIG=$WORK/$c.conf "$RUNK" --root "$WORK/state-$c" delete --force idle-$c-$i >/dev/null 2>&1 || true
 	done
-	echo "$pss $((before - after))"
+	echo "$pss $((before - after)) $parts"
 }
 rm -rf "$WORK/state-cold" "$WORK/state-clone" "$WORK/state-pool"
-read -r cold_pss cold_drop <<<"$(idle cold)"
-read -r clone_pss clone_drop <<<"$(idle clone)"
+read -r cold_pss cold_drop cold_tcg cold_guest cold_rest <<<"$(idle cold)"
+read -r clone_pss clone_drop clone_tcg clone_guest clone_rest <<<"$(idle clone)"
 pool_wait
-read -r pool_pss pool_drop <<<"$(idle pool)"
+read -r pool_pss pool_drop pool_tcg pool_guest pool_rest <<<"$(idle pool)"
 echo
 echo "$M idle containers            total PSS   per VM   MemAvailable drop"
 printf "  cold boot                %7d MiB %5d MiB %7d MiB\n" $((cold_pss / 1024)) $((cold_pss / 1024 / M)) $((cold_drop / 1024))
@@ -138,5 +158,10 @@ printf "  from a template          %7d MiB %5d MiB %7d MiB\n" $((clone_pss / 102
 printf "  from the pool            %7d MiB %5d MiB %7d MiB\n" $((pool_pss / 1024)) $((pool_pss / 1024 / M)) $((pool_drop / 1024))
 printf "  cold / template          %7s\n" "$(quotient $cold_pss $clone_pss)"
 printf "  cold / pool              %7s\n" "$(quotient $cold_pss $pool_pss)"
+echo "  per VM, MiB: TCG code + guest RAM + the rest of QEMU (PSS; shims are in the total)"
+for c in cold clone pool; do
+	eval "t=\$${c}_tcg g=\$${c}_guest r=\$${c}_rest"
+	printf "  %-24s %5d + %5d + %5d\n" "$c" $((t / 1024 / M)) $((g / 1024 / M)) $((r / 1024 / M))
+done
 echo "  (the pool's drop includes the one pooled VM started to replace the last claim)"
 echo "  (the template's RAM file, $(du -m "$TEMPLATES"/*/mem | awk '{print $1}' | head -1) MiB on tmpfs, exists once; PSS splits its mapped pages among the clones)"

@@ -9,7 +9,8 @@ src_librunk_librunk_a_SOURCES = \
 	src/librunk/fault.c src/librunk/fault.h \
 	src/librunk/runkconf.c src/librunk/runkconf.h \
 	src/librunk/sizing.c src/librunk/sizing.h \
-	src/librunk/vmsize.c src/librunk/vmsize.h
+	src/librunk/vmsize.c src/librunk/vmsize.h \
+	src/librunk/spec.c src/librunk/spec.h
 
 # --- hypervisor (QEMU microvm driver + QMP client) ---
 src_librunk_librunk_a_SOURCES += \
@@ -39,7 +40,7 @@ src_librunk_librunk_a_SOURCES += \
 src_librunk_librunk_a_SOURCES += \
 	src/librunk/factory/factory.h src/librunk/factory/template.c \
 	src/librunk/factory/clone.c src/librunk/factory/housekeeping.c \
-	src/librunk/factory/pool.c
+	src/librunk/factory/pool.c src/librunk/factory/warm.c
 # --- end factory ---
 # --- cgroups (host cgroups: fs manager on libcgroup, systemd manager on sd-bus) ---
 src_librunk_librunk_a_SOURCES += \

@@ -91,11 +91,13 @@ struct shim {
 	struct shim_network *net; /* taps in the container's network namespace (shim-network.c) */
 	struct agent_conn agent;
 	int epoll_fd;
-	int qemu_fd; /* pidfd of QEMU */
+	int qemu_fd;   /* pidfd of QEMU */
+	int keeper_fd; /* a pooled VM's keeper (factory/pool.c): it kills QEMU when this closes */
 	int signal_fd;
 	int control_fd;
 	enum shim_status status;
 	bool hello;
+	bool clock_set; /* a clone's first words set the guest's clock already */
 	/* The one request a caller waits for, and its reply once it came. */
 	uint32_t awaited_id;
 	yajl_val awaited_reply;

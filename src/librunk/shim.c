@@ -549,7 +549,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 		return -1;
 	fault_point(FAULT_AGENT_READY);
 	log_debug("VM for %s ready in %lld ms", s->opts->id, now_ms() - boot_started);
-	if (send_settime(s, err) < 0)
+	if (!s->clock_set && send_settime(s, err) < 0)
 		return runk_error_prefix(err, "set the guest clock");
 	if (shim_pod_vm_hostname(s, err) < 0)
 		return runk_error_prefix(err, "set the VM's hostname");
@@ -566,6 +566,7 @@ static int create_container(struct shim *s, runk_error_t *err)
 		return -1;
 	fault_point(FAULT_CONTAINER_CREATED);
 	s->status = SHIM_CREATED;
+	factory_claim_created(s->keeper_fd);
 	if (s->streams[0].tty)
 		shim_stream_follow_size(s, 0);
 	return 0;
@@ -729,6 +730,7 @@ void shim_main(const struct shim_options *opts)
 {
 	struct shim s = {.opts = opts,
 			 .qemu_fd = -1,
+			 .keeper_fd = -1,
 			 .signal_fd = -1,
 			 .control_fd = -1,
 			 .epoll_fd = -1,

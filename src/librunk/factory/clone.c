@@ -4,7 +4,8 @@
  * (share=off: copy-on-write, the template is never written) and
  * -incoming defer; the device state comes from devstate; then the host
  * speaks first (the template was saved with the host disconnected): ping,
- * settime, reseed, mount-share.  Anything that goes wrong kills the clone
+ * settime, reseed, cpus, mount-share in one batch (factory_greet).
+ * Anything that goes wrong kills the clone
  * and the shim boots cold.
  */
 #include "config.h"
@@ -87,36 +88,74 @@ int factory_restore(struct vm *vm, const char *devstate, runk_error_t *err)
 	}
 }
 
-struct call {
-	uint32_t id;
-	yajl_val reply;
+#define BATCH_MAX 8
+
+/*
+ * Requests sent together and answered in order (the agent serves one
+ * connection's requests one after the other), and what else is awaited.
+ */
+struct batch {
+	size_t n;
+	uint32_t ids[BATCH_MAX];
+	yajl_val replies[BATCH_MAX];
+	uint32_t exit_stream; /* the exit EVENT awaited, 0 for none */
+	bool exited;
 };
 
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		yajl_tree_free(b->replies[i]);
+	b->n = 0;
+}
+
+static int on_exit_event(struct batch *b, const struct proto_frame *frame, runk_error_t *err)
+{
+	yajl_val event = proto_json_parse(frame->payload, frame->len, err);
+	const char *name = NULL;
+
+	if (event == NULL)
+		return -1;
+	b->exited = proto_json_get_string(event, "event", &name, NULL) == 0 &&
+		    strcmp(name, "exit") == 0;
+	yajl_tree_free(event);
+	return 0;
+}
+
+/* A clone says nothing unasked; a warm-up container's stream may also carry output and its exit. */
 static int on_frame(void *user, struct proto_frame *frame, runk_error_t *err)
 {
-	struct call *c = user;
+	struct batch *b = user;
 
-	if (frame->type == PROTO_RESPONSE && frame->id == c->id && c->reply == NULL) {
-		c->reply = proto_json_parse(frame->payload, frame->len, err);
-		return c->reply ? 0 : -1;
+	for (size_t i = 0; frame->type == PROTO_RESPONSE && i < b->n; i++) {
+		if (frame->id != b->ids[i] || b->replies[i])
+			continue;
+		b->replies[i] = proto_json_parse(frame->payload, frame->len, err);
+		return b->replies[i] ? 0 : -1;
+	}
+	if (b->exit_stream && frame->id == b->exit_stream) {
+		if (frame->type == PROTO_EVENT)
+			return on_exit_event(b, frame, err);
+		if (frame->type == PROTO_STDOUT || frame->type == PROTO_STDERR)
+			return 0;
 	}
 	return runk_error(err, "unexpected %s frame from a clone", proto_type_name(frame->type));
 }
 
-/* One request, with the clone's own short timeout (the shim's is for real work). */
-int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_error_t *err)
+static bool batch_done(const struct batch *b)
 {
-	cleanup_free char *text = NULL;
-	long long deadline = now_ms() + CLONE_TIMEOUT_MS;
-	struct call c = {0};
-	bool ok = false;
-	size_t len;
-	int ret = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->replies[i] == NULL)
+			return false;
+	return b->exit_stream == 0 || b->exited;
+}
 
-	if (proto_json_finish(json, &text, &len, err) < 0 ||
-	    agent_request(agent, text, len, &c.id, err) < 0)
-		return -1;
-	while (c.reply == NULL) {
+/* Read frames until b is done, with the clone's own short timeout (the shim's is for real work). */
+static int batch_wait(struct agent_conn *agent, struct batch *b, runk_error_t *err)
+{
+	long long deadline = now_ms() + CLONE_TIMEOUT_MS;
+
+	while (!batch_done(b)) {
 		struct pollfd pfd = {.fd = agent->fd, .events = POLLIN};
 		long long left = deadline - now_ms();
 		int r;
@@ -128,94 +167,131 @@ int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_e
 			return runk_error_errno(err, errno, "poll");
 		if (r <= 0)
 			continue;
-		r = agent_read(agent, on_frame, &c, err);
+		r = agent_read(agent, on_frame, b, err);
 		if (r < 0)
 			return -1;
-		if (r == 1 && c.reply == NULL)
+		if (r == 1 && !batch_done(b))
 			return runk_error(err, "the clone closed the agent channel");
 	}
-	if (proto_json_get_bool(c.reply, "ok", &ok, err) < 0)
-		ret = -1;
-	else if (!ok) {
-		const char *msg = "unknown error";
+	return 0;
+}
 
-		proto_json_get_string(c.reply, "error", &msg, NULL);
-		ret = runk_error(err, "%s", msg);
+/* The first failed reply's error (the agent names the op in it). */
+static int batch_check(const struct batch *b, runk_error_t *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const char *msg = "unknown error";
+		bool ok = false;
+
+		if (proto_json_get_bool(b->replies[i], "ok", &ok, err) < 0)
+			return -1;
+		if (!ok) {
+			proto_json_get_string(b->replies[i], "error", &msg, NULL);
+			return runk_error(err, "%s", msg);
+		}
 	}
-	yajl_tree_free(c.reply);
+	return 0;
+}
+
+/* Send n requests at once (each json is consumed), then wait for every answer. */
+static int agent_batch(struct agent_conn *agent, struct proto_json **jsons, size_t n,
+		       runk_error_t *err)
+{
+	struct batch b = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *text = NULL;
+		size_t len;
+
+		if (ret == 0 && (proto_json_finish(jsons[i], &text, &len, err) < 0 ||
+				 agent_request(agent, text, len, &b.ids[b.n], err) < 0))
+			ret = -1;
+		else if (ret == 0)
+			b.n++;
+		else
+			proto_json_free(jsons[i]);
+	}
+	if (ret == 0 && (batch_wait(agent, &b, err) < 0 || batch_check(&b, err) < 0))
+		ret = -1;
+	batch_release(&b);
 	return ret;
 }
 
-static int simple_op(struct agent_conn *agent, const char *op, runk_error_t *err)
+int factory_agent_call(struct agent_conn *agent, struct proto_json *json, runk_error_t *err)
+{
+	return agent_batch(agent, &json, 1, err);
+}
+
+int factory_agent_wait_exit(struct agent_conn *agent, uint32_t stream, runk_error_t *err)
+{
+	struct batch b = {.exit_stream = stream};
+
+	if (batch_wait(agent, &b, err) < 0)
+		return runk_error_prefix(err, "the exit of stream %u", stream);
+	return 0;
+}
+
+static struct proto_json *op_request(const char *op)
 {
 	struct proto_json *json = proto_json_new();
 
 	proto_json_add_string(json, "op", op);
-	if (factory_agent_call(agent, json, err) < 0)
-		return runk_error_prefix(err, "%s", op);
-	return 0;
+	return json;
 }
 
-static int settime(struct agent_conn *agent, runk_error_t *err)
+int factory_agent_simple(struct agent_conn *agent, const char *op, runk_error_t *err)
 {
-	/* The clone's clock is the template's, minutes or days behind. */
-	if (factory_agent_call(agent, shim_settime_request(), err) < 0)
-		return runk_error_prefix(err, "settime");
-	return 0;
+	return factory_agent_call(agent, op_request(op), err);
 }
 
-int factory_reseed(struct agent_conn *agent, runk_error_t *err)
+/* Host entropy for the guest to add and reseed its CRNG from at once. */
+static struct proto_json *reseed_request(runk_error_t *err)
 {
 	unsigned char bytes[RESEED_BYTES];
 	char hex[2 * RESEED_BYTES + 1];
 	struct proto_json *json;
 
-	/* Every clone starts with the template's CRNG state: make it its own. */
-	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
-		return runk_error_errno(err, errno, "getrandom");
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		runk_error_errno(err, errno, "getrandom");
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof(bytes); i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
 	explicit_bzero(bytes, sizeof(bytes));
-	json = proto_json_new();
-	proto_json_add_string(json, "op", "reseed");
+	json = op_request("reseed");
 	proto_json_add_string(json, "entropy", hex);
 	explicit_bzero(hex, sizeof(hex));
-	if (factory_agent_call(agent, json, err) < 0)
-		return runk_error_prefix(err, "reseed");
-	return 0;
+	return json;
 }
 
-/* The host speaks first to a restored VM. */
-static int first_words(struct shim *s, const char *agent_socket, unsigned int vcpus,
-		       runk_error_t *err)
+int factory_greet(struct agent_conn *agent, unsigned int what, unsigned int vcpus,
+		  runk_error_t *err)
 {
-	if (agent_connect(agent_socket, 5000, &s->agent, err) < 0)
+	struct proto_json *reqs[BATCH_MAX];
+	struct proto_json *reseed = reseed_request(err);
+	size_t n = 0;
+
+	if (reseed == NULL)
 		return -1;
-	/* The order matters: nothing container-specific before the clock and the entropy. */
-	if (simple_op(&s->agent, "ping", err) < 0 || settime(&s->agent, err) < 0 ||
-	    factory_reseed(&s->agent, err) < 0 || factory_online_cpus(&s->agent, vcpus, err) < 0 ||
-	    simple_op(&s->agent, "mount-share", err) < 0)
-		return -1;
-	return 0;
-}
-
-int factory_online_cpus(struct agent_conn *agent, unsigned int vcpus, runk_error_t *err)
-{
-	struct proto_json *json;
-
-	if (vcpus <= 1)
-		return 0;
-	json = proto_json_new();
-	proto_json_add_string(json, "op", "cpus");
-	proto_json_add_int(json, "online", vcpus);
-	if (factory_agent_call(agent, json, err) < 0)
-		return runk_error_prefix(err, "cpus");
-	return 0;
-}
-
-int factory_agent_ping(struct agent_conn *agent, runk_error_t *err)
-{
-	return simple_op(agent, "ping", err);
+	/*
+	 * The order matters: the clock (the template's is behind) and the
+	 * clone's own entropy (its CRNG state is the template's) come before
+	 * anything of the container.  One batch keeps that order: the agent
+	 * answers each request before it reads the next.
+	 */
+	if (what & FACTORY_GREET_PING)
+		reqs[n++] = op_request("ping");
+	if (what & FACTORY_GREET_CLOCK)
+		reqs[n++] = shim_settime_request();
+	reqs[n++] = reseed;
+	if (vcpus > 1) {
+		reqs[n] = op_request("cpus");
+		proto_json_add_int(reqs[n++], "online", vcpus);
+	}
+	if (what & FACTORY_GREET_SHARE)
+		reqs[n++] = op_request("mount-share");
+	return agent_batch(agent, reqs, n, err);
 }
 
 static void undo(struct shim *s)
@@ -253,9 +329,10 @@ static int start_clone(struct shim *s, const struct vm_config *base, const char 
 	s->qemu_fd = (int)syscall(SYS_pidfd_open, vm_pid(s->vm), 0);
 	if (s->qemu_fd < 0)
 		return runk_error_errno(err, errno, "pidfd_open QEMU");
-	if (factory_restore(s->vm, devstate, err) < 0)
+	if (factory_restore(s->vm, devstate, err) < 0 ||
+	    agent_connect(base->agent_socket, 5000, &s->agent, err) < 0)
 		return -1;
-	return first_words(s, base->agent_socket, base->vcpus, err);
+	return factory_greet(&s->agent, FACTORY_GREET_ALL, base->vcpus, err);
 }
 
 /*
@@ -298,14 +375,11 @@ static int start_pooled(struct shim *s, const struct factory_claim *claim, runk_
 	if (o->cgroups && o->cgroups->manager == CGROUP_MANAGER_FS &&
 	    cgroup_enter(o->cgroups, claim->qemu, o->resources, err) < 0)
 		return -1;
+	factory_claim_priority(claim->qemu);
 	if (qmp_execute(vm_qmp(s->vm), "cont", NULL, NULL, err) < 0)
 		return -1;
 	/* Time passed while it waited; its own entropy again, then the share. */
-	if (settime(&s->agent, err) < 0 || factory_reseed(&s->agent, err) < 0 ||
-	    factory_online_cpus(&s->agent, o->vcpus, err) < 0 ||
-	    simple_op(&s->agent, "mount-share", err) < 0)
-		return -1;
-	return 0;
+	return factory_greet(&s->agent, FACTORY_GREET_CLOCK | FACTORY_GREET_SHARE, o->vcpus, err);
 }
 
 static unsigned int failures(const struct runk_conf *conf, const char *key)
@@ -356,11 +430,13 @@ static bool try_pool(struct shim *s, const struct vm_config *cfg, const char *ke
 		return false;
 	}
 	/* keeper_fd stays open for the shim's life: the keeper kills the VM when it closes. */
+	s->keeper_fd = claim.keeper_fd;
 	close(claim.agent_fd);
 	free(claim.dir);
 	mark_used(conf, key);
 	factory_count(conf, key, FACTORY_START_POOL);
 	s->hello = true; /* the keeper started the replacement */
+	s->clock_set = true;
 	log_debug("VM for %s taken from the pool of template %s in %lld ms", s->opts->id, key,
 		  now_ms() - started);
 	return true;
@@ -420,6 +496,7 @@ int factory_try_clone(struct shim *s, const struct vm_config *cfg)
 	factory_count(conf, key, FACTORY_START_TEMPLATE);
 	factory_pool_fill(cfg, conf, key, s->opts->state_dir);
 	s->hello = true;
+	s->clock_set = true;
 	log_debug("VM for %s cloned from template %s in %lld ms", s->opts->id, key,
 		  now_ms() - started);
 	return 0;

@@ -1,7 +1,8 @@
 /*
- * The pool: QEMUs already restored from a template and stopped, waiting for
- * a container.  Starting QEMU is about half of a clone's time; a pooled one
- * only needs `cont` and the host's first words (clock, entropy, share).
+ * The pool: QEMUs already restored from a template, warmed (warm.c) and
+ * stopped, waiting for a container.  Starting QEMU is about half of a
+ * clone's time; a pooled one only needs `cont` and the host's first words
+ * (clock, entropy, share).
  *
  *   <template_dir>/<key>.pool/.lock          flock: one filler at a time
  *   <template_dir>/<key>.pool/new-XXXXXX     an entry whose QEMU is starting
@@ -57,9 +58,11 @@
 #include "util.h"
 
 #define KEEPER_SOCKET	   "keeper.sock"
+#define KEEPER_CREATED	   FACTORY_CLAIM_CREATED
 #define KEEPER_TICK_MS	   1000
 #define CLAIM_TIMEOUT_MS   2000
 #define POOL_START_TIMEOUT 30000
+#define POOL_NICE	   19
 
 static long long now_ms(void)
 {
@@ -108,6 +111,7 @@ struct keeper {
 	int dir_fd;	 /* the entry, flocked */
 	int listen_fd;
 	int conn_fd; /* the claiming shim's connection */
+	bool refill; /* claimed: a replacement is due once the shim's container is created */
 	pid_t qemu;
 	int qemu_pidfd;
 	struct agent_conn agent; /* handed to the claiming shim */
@@ -176,13 +180,15 @@ static int keeper_start_vm(struct keeper *k, const struct vm_config *base, runk_
 	k->qemu = vm_pid(vm);
 	k->qemu_pidfd = (int)syscall(SYS_pidfd_open, k->qemu, 0);
 	/*
-	 * Restored now, past the agent's first answer (the slow one: the guest
-	 * wakes and TCG translates its paths) with its own host entropy, then
-	 * stopped until claimed: a waiting VM costs no CPU.
+	 * Restored now, past the agent's first answer with its own host
+	 * entropy, warmed by a throw-away container (under TCG its paths are
+	 * then translated), then stopped until claimed: a waiting VM costs no
+	 * CPU.  The share stays mounted: the claiming shim adds its own below.
 	 */
 	if (factory_restore(vm, devstate, err) < 0 ||
 	    agent_connect(agent, 5000, &k->agent, err) < 0 ||
-	    factory_agent_ping(&k->agent, err) < 0 || factory_reseed(&k->agent, err) < 0 ||
+	    factory_greet(&k->agent, FACTORY_GREET_PING, 1, err) < 0 ||
+	    factory_warm(&k->agent, share, err) < 0 ||
 	    qmp_execute(vm_qmp(vm), "stop", NULL, NULL, err) < 0) {
 		vm_destroy(vm);
 		k->qemu = -1;
@@ -273,13 +279,7 @@ static void keeper_accept(struct keeper *k)
 	}
 	free(k->entry);
 	k->entry = steal_pointer(&claimed);
-	/*
-	 * The replacement comes from us, not from the claiming shim: under an
-	 * engine's subreaper (conmon, a containerd shim) a keeper would be
-	 * adopted by it and keep it alive.  Forked before the shim mounts its
-	 * share in our namespace; the new keeper drops any it copies anyway.
-	 */
-	factory_pool_fill(k->base, k->conf, k->key, NULL);
+	k->refill = true;
 	snprintf(reply, sizeof(reply), "ok %d\n", (int)k->qemu);
 	if (send_with_fd(fd, reply, k->agent.fd) < 0) {
 		close(fd);
@@ -290,6 +290,23 @@ static void keeper_accept(struct keeper *k)
 	k->conn_fd = fd;
 	close(k->listen_fd);
 	k->listen_fd = -1;
+}
+
+/*
+ * The replacement comes from us, not from the claiming shim: under an
+ * engine's subreaper (conmon, a containerd shim) a keeper would be adopted
+ * by it and keep it alive.  It starts once the claiming shim's container is
+ * created (or the claim ended without one): preparing a VM (QEMU's start,
+ * the restore, the warm-up) takes far more CPU than a claim, and the
+ * container that claimed goes first.  The new keeper drops the share mounts
+ * it copies from our namespace.
+ */
+static void keeper_refill(struct keeper *k)
+{
+	if (!k->refill)
+		return;
+	k->refill = false;
+	factory_pool_fill(k->base, k->conf, k->key, NULL);
 }
 
 /* Until QEMU exits, its shim hangs up, or (unclaimed) the TTL passes or the entry is removed. */
@@ -311,9 +328,13 @@ static void keeper_loop(struct keeper *k)
 			return; /* QEMU is gone */
 		if (fds[2].revents) {
 			char buf[64];
+			ssize_t len = read(k->conn_fd, buf, sizeof(buf));
 
-			if (read(k->conn_fd, buf, sizeof(buf)) <= 0)
+			if (len <= 0)
 				return; /* the shim is gone: so is its VM */
+			if ((size_t)len >= strlen(KEEPER_CREATED) &&
+			    memcmp(buf, KEEPER_CREATED, strlen(KEEPER_CREATED)) == 0)
+				keeper_refill(k);
 		}
 		if (fds[1].revents)
 			keeper_accept(k);
@@ -407,6 +428,10 @@ static __attribute__((noreturn)) void keeper_run(const struct vm_config *base,
 	/* Let the container that asked for us boot first: two cores go far. */
 	if (state_dir)
 		factory_wait_created(shim, state_dir, (int)conf->boot_timeout_s * 1000);
+	/* Preparing a VM for later yields to containers running now; a claim undoes this. */
+	if (setpriority(PRIO_PROCESS, 0, POOL_NICE) < 0) {
+		/* a keeper at normal priority is still correct */
+	}
 	if (link_template(conf, key, entry, &err) < 0 || keeper_listen(&k, &err) < 0 ||
 	    keeper_start_vm(&k, base, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
@@ -424,6 +449,7 @@ static __attribute__((noreturn)) void keeper_run(const struct vm_config *base,
 	free(k.entry);
 	k.entry = steal_pointer(&ready);
 	keeper_loop(&k);
+	keeper_refill(&k); /* claimed, but the container was never created */
 	keeper_end(&k);
 	_exit(0);
 }
@@ -574,6 +600,35 @@ int factory_pool_claim(const struct runk_conf *conf, const char *key, struct fac
 		}
 	}
 	return -1;
+}
+
+void factory_claim_priority(pid_t qemu)
+{
+	cleanup_free char *path = NULL;
+	cleanup_dir DIR *dir = NULL;
+	struct dirent *de;
+	int nice;
+
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (nice == -1 && errno)
+		return;
+	if (asprintf(&path, "/proc/%d/task", (int)qemu) < 0)
+		abort();
+	dir = opendir(path);
+	/* Per thread: setpriority(PRIO_PROCESS) sets one thread's nice value. */
+	while (dir && (de = readdir(dir)) != NULL) {
+		int tid = atoi(de->d_name);
+
+		if (tid > 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
+			log_debug("nice value of QEMU thread %d: %s", tid, strerror(errno));
+	}
+}
+
+void factory_claim_created(int keeper_fd)
+{
+	if (keeper_fd >= 0 && write(keeper_fd, KEEPER_CREATED, strlen(KEEPER_CREATED)) < 0)
+		log_debug("the pooled VM's keeper is gone: %s", strerror(errno));
 }
 
 void factory_claim_release(struct factory_claim *claim)

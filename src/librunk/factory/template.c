@@ -148,6 +148,8 @@ void factory_template_config(const struct vm_config *base, const char *params, u
 	out->incoming = false;
 	/* A clone never boots: the guest kernel's verbosity is not worth a template each. */
 	out->debug = false;
+	/* Not part of the migrated state, but of the key: every VM of a template has the same. */
+	out->tcg_tb_mib = FACTORY_TCG_TB_MIB;
 }
 
 int factory_key(const struct vm_config *base, const struct runk_conf *conf,
@@ -441,14 +443,8 @@ int factory_build(const struct vm_config *base, const struct runk_conf *conf, bo
 	if (lock < 0)
 		return 0; /* another process builds it */
 	final = factory_path(conf, key, NULL);
-	/*
-	 * Built already (by the first container of this size): its pool may not
-	 * be, as pools do not start under an engine's subreaper (pool.c).
-	 */
-	if (stat(final, &st) == 0) {
-		factory_pool_fill(base, conf, key, NULL);
+	if (stat(final, &st) == 0)
 		return 0;
-	}
 	remove_stale_builds(conf, key);
 	if (asprintf(&tmp, "%s/.build-%s-XXXXXX", conf->template_dir, key) < 0)
 		abort();
