@@ -31,11 +31,17 @@ setup_runk() {
 		boot_timeout = 60
 		[agent]
 		timeout = 60
-		[factory]
-		template = ${RUNK_TEST_TEMPLATES:-true}
-		template_dir = ${RUNK_TEST_TEMPLATE_DIR:-/dev/shm/runk-test-templates}
 	CONF
+	factory_conf >>"$RUNK_CONF"
 	export RUNK_CONFIG=$RUNK_CONF
+}
+
+# factory_conf: the [factory] section of every test's runk.conf: the run's
+# template dir, never the host's /run/runk/templates (pooled VMs would outlive
+# the tests there).
+factory_conf() {
+	printf '[factory]\ntemplate = %s\ntemplate_dir = %s\n' "${RUNK_TEST_TEMPLATES:-true}" \
+		"${RUNK_TEST_TEMPLATE_DIR:-/dev/shm/runk-test-templates}"
 }
 
 # runk with the test's state root.

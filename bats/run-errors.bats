@@ -25,6 +25,7 @@ conf() {
 		initrd = $GUEST_INITRD
 		$extra
 	CONF
+	factory_conf >>"$RUNK_CONF"
 }
 
 @test "a missing bundle is named" {
