@@ -4,6 +4,7 @@
  * Each struct of ocispec.h is one table below, leaves first.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "table.h"
 
@@ -338,6 +339,17 @@ OCI_DEFINE_DOCUMENT(config, "config.json", config_type)
 OCI_DEFINE_DOCUMENT(process, "process.json", process_type)
 /* linux.resources alone: what `runk update --resources` and the agent's update carry. */
 OCI_DEFINE_DOCUMENT(linux_resources, "resources", resources_type)
+
+const struct oci_linux_namespace *oci_config_namespace(const struct oci_config *config,
+						       const char *type)
+{
+	const struct oci_linux *l = config->linux;
+
+	for (size_t i = 0; l && i < l->namespaces_len; i++)
+		if (l->namespaces[i]->type && strcmp(l->namespaces[i]->type, type) == 0)
+			return l->namespaces[i];
+	return NULL;
+}
 
 /* The generic map code sees these through struct oci_object_map. */
 _Static_assert(offsetof(struct oci_linux_rdma_map, values) ==

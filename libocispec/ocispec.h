@@ -521,6 +521,10 @@ char *oci_config_generate(const struct oci_config *config, char **err);
 char *oci_config_generate_pretty(const struct oci_config *config, char **err);
 void oci_config_free(struct oci_config *config);
 
+/* The first entry of linux.namespaces of TYPE ("network", "ipc", ...), or NULL. */
+const struct oci_linux_namespace *oci_config_namespace(const struct oci_config *config,
+						       const char *type);
+
 struct oci_process *oci_process_parse_data(const char *json, size_t len, char **err);
 struct oci_process *oci_process_parse_file(const char *path, char **err);
 char *oci_process_generate(const struct oci_process *process, char **err);

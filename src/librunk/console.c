@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "console.h"
+#include "util.h"
 
 static int send_fd(int sock, int fd, const char *name, runk_error_t *err)
 {
@@ -36,14 +37,13 @@ static int send_fd(int sock, int fd, const char *name, runk_error_t *err)
 
 int console_send_master(const char *socket_path, runk_error_t *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	cleanup_close int master = -1, slave = -1, sock = -1;
+	struct sockaddr_un addr;
+	cleanup_close int master = -1, slave = -1, sock = -1, dir_fd = -1;
 	struct termios tio;
 	char *name;
 
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return runk_error(err, "console socket path `%s` is too long", socket_path);
-	strcpy(addr.sun_path, socket_path);
+	if (unix_sockaddr(socket_path, &addr, &dir_fd, err) < 0)
+		return runk_error_prefix(err, "the console socket");
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return runk_error_errno(err, errno, "open a pty");

@@ -21,10 +21,6 @@
 #include "state.h"
 #include "util.h"
 
-/* Signals the exec client passes on to its process, as runc exec does. */
-static const int exec_signals[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
-				   SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
-
 static void send_resize(int conn, int tty_fd)
 {
 	struct winsize ws;
@@ -42,9 +38,7 @@ int exec_wait_exit(int conn, int tty_fd, int *code, int *signo, runk_error_t *er
 	cleanup_close int sfd = -1;
 	sigset_t set;
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(exec_signals) / sizeof(exec_signals[0]); i++)
-		sigaddset(&set, exec_signals[i]);
+	forwarded_signals_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)

@@ -103,8 +103,6 @@ static int join_pod(const struct member_options *o, runk_error_t *err)
 
 void member_main(const struct member_options *o)
 {
-	static const int blocked[] = {SIGTERM, SIGINT,	 SIGHUP,  SIGQUIT, SIGUSR1,
-				      SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
 	cleanup_error runk_error_t err = NULL;
 	int conn, code = 128 + SIGKILL, signo = SIGKILL;
 	sigset_t set;
@@ -114,9 +112,7 @@ void member_main(const struct member_options *o)
 	shim_record_pid(o->state_dir);
 	signal(SIGPIPE, SIG_IGN);
 	/* What the container gets instead of us: nothing may kill us before it exists. */
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++)
-		sigaddset(&set, blocked[i]);
+	forwarded_signals_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	conn = join_pod(o, &err);

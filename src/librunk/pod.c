@@ -78,16 +78,11 @@ static const struct {
 
 #define NR_POD_NAMESPACES (sizeof(pod_namespaces) / sizeof(pod_namespaces[0]))
 
-static const char *sandbox_path(const struct oci_config *sandbox, const char *type)
+const char *pod_shared_namespace(const char *type)
 {
-	const struct oci_linux *l = sandbox->linux;
-
-	for (size_t i = 0; l && i < l->namespaces_len; i++) {
-		const struct oci_linux_namespace *ns = l->namespaces[i];
-
-		if (ns->type && strcmp(ns->type, type) == 0)
-			return ns->path && ns->path[0] ? ns->path : NULL;
-	}
+	for (size_t k = 0; type && k < NR_POD_NAMESPACES; k++)
+		if (strcmp(type, pod_namespaces[k].type) == 0)
+			return pod_namespaces[k].type;
 	return NULL;
 }
 
@@ -95,7 +90,9 @@ static const char *sandbox_path(const struct oci_config *sandbox, const char *ty
 static bool is_sandbox_namespace(const char *path, size_t k, const struct oci_config *sandbox,
 				 pid_t sandbox_pid)
 {
-	const char *pinned = sandbox_path(sandbox, pod_namespaces[k].type);
+	const struct oci_linux_namespace *ns =
+		oci_config_namespace(sandbox, pod_namespaces[k].type);
+	const char *pinned = ns && ns->path && ns->path[0] ? ns->path : NULL;
 	char proc[64];
 
 	snprintf(proc, sizeof(proc), "/proc/%d/ns/%s", (int)sandbox_pid, pod_namespaces[k].proc);

@@ -53,6 +53,9 @@ struct pod_member_plan {
 	size_t guest_config_len;
 };
 
+/* type as the one static string pod plans use, if a pod shares it (network, ipc, uts, pid). */
+const char *pod_shared_namespace(const char *type);
+
 /* Any other namespace path, or one of another type, is an error naming it. */
 int pod_member_plan_make(const char *config_text, size_t len, const struct oci_config *member,
 			 const struct oci_config *sandbox, pid_t sandbox_pid,

@@ -427,14 +427,32 @@ void shim_control_accept(struct shim *s, int listen_fd, int member)
 }
 
 /* A message from a `runk exec` client about its process: resize or signal; or it went away. */
+void shim_stream_client_message(struct shim *s, size_t slot, const char *buf, size_t len,
+				bool signals)
+{
+	cleanup_error runk_error_t err = NULL;
+	const char *op = NULL;
+	long long rows = 0, cols = 0, signo = 0;
+	yajl_val msg = proto_json_parse(buf, len, &err);
+
+	if (msg == NULL || proto_json_get_string(msg, "op", &op, &err) < 0) {
+		yajl_tree_free(msg);
+		return;
+	}
+	if (strcmp(op, "resize") == 0 &&
+	    proto_json_get_int(msg, "rows", 1, 65535, &rows, &err) == 0 &&
+	    proto_json_get_int(msg, "cols", 1, 65535, &cols, &err) == 0)
+		shim_stream_resize(s, slot, (unsigned int)rows, (unsigned int)cols, false, &err);
+	else if (strcmp(op, "signal") == 0 && signals &&
+		 proto_json_get_int(msg, "signal", 1, NSIG - 1, &signo, &err) == 0)
+		shim_signal_stream(s, s->streams[slot].id, (int)signo, false, false, &err);
+	yajl_tree_free(msg);
+}
+
 void shim_control_exec_message(struct shim *s, size_t slot)
 {
 	struct shim_stream *st = &s->streams[slot];
-	cleanup_error runk_error_t err = NULL;
 	char buf[1024];
-	const char *op = NULL;
-	long long rows = 0, cols = 0, signo = 0;
-	yajl_val msg;
 	ssize_t n = recv(st->conn_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -446,17 +464,5 @@ void shim_control_exec_message(struct shim *s, size_t slot)
 		st->conn_fd = -1;
 		return;
 	}
-	msg = proto_json_parse(buf, (size_t)n, &err);
-	if (msg == NULL || proto_json_get_string(msg, "op", &op, &err) < 0) {
-		yajl_tree_free(msg);
-		return;
-	}
-	if (strcmp(op, "resize") == 0 &&
-	    proto_json_get_int(msg, "rows", 1, 65535, &rows, &err) == 0 &&
-	    proto_json_get_int(msg, "cols", 1, 65535, &cols, &err) == 0)
-		shim_stream_resize(s, slot, (unsigned int)rows, (unsigned int)cols, false, &err);
-	else if (strcmp(op, "signal") == 0 &&
-		 proto_json_get_int(msg, "signal", 1, NSIG - 1, &signo, &err) == 0)
-		shim_signal_stream(s, st->id, (int)signo, false, false, &err);
-	yajl_tree_free(msg);
+	shim_stream_client_message(s, slot, buf, (size_t)n, true);
 }

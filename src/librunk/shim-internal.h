@@ -74,7 +74,7 @@ struct shim_member {
 	size_t slot;	/* its init's stream while that runs, else 0 (slot 0 is never a member's) */
 	int conn_fd;	/* the member shim's connection: exit events out, resizes and signals in */
 	int control_fd; /* listening: runk start/kill/exec/ps... of this container */
-	char *share_dir; /* <share>/<id> on the host, its mount point in QEMU's view */
+	bool share_made; /* <share>/<id> exists: its mount point in QEMU's view */
 	bool in_guest;	 /* the agent has the container (delete it when it goes) */
 	/* Its CPU limit, which counts towards the vCPUs online (a pod sized as it goes). */
 	int64_t cpu_quota;
@@ -155,6 +155,8 @@ int shim_stream_resize(struct shim *s, size_t slot, unsigned int rows, unsigned 
 		       runk_error_t *err);
 /* The terminal of a tty stream changed size (SIGWINCH): pass it on. */
 void shim_stream_follow_size(struct shim *s, size_t slot);
+/* {"event":"exit",...} to a client's connection (fd -1: nobody to tell). */
+void shim_send_exit(int fd, int code, int signo);
 /* An exec's process exited: tell its client and forget it. */
 void shim_stream_exited(struct shim *s, size_t slot, int code, int signo);
 void shim_stream_release(struct shim *s, size_t slot);
@@ -163,6 +165,9 @@ void shim_stream_release(struct shim *s, size_t slot);
 /* A connection on a control socket: the shim's own (member -1) or a pod member's. */
 void shim_control_accept(struct shim *s, int listen_fd, int member);
 void shim_control_exec_message(struct shim *s, size_t slot);
+/* A stream's client asks for a resize, or (signals) a signal for the process. */
+void shim_stream_client_message(struct shim *s, size_t slot, const char *buf, size_t len,
+				bool signals);
 void shim_reply_text(int fd, const char *text);
 void shim_reply_error(int fd, runk_error_t err);
 /* The whole guest's memory, load and tasks (runk-monitor), checked, to the client. */
@@ -191,7 +196,5 @@ void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo);
 void shim_pod_member_message(struct shim *s, int m);
 /* A pod on the node's uts namespace: the VM gets the node's hostname, as its containers would. */
 int shim_pod_vm_hostname(struct shim *s, runk_error_t *err);
-/* The VM is going: every member is killed with it. */
-void shim_pod_end(struct shim *s);
 
 #endif

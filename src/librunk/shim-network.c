@@ -32,7 +32,7 @@ int shim_network_prepare(struct shim *s, struct vm_config *cfg, runk_error_t *er
 	 * cannot have the host's in a VM: its containers share the VM's, with
 	 * loopback only.
 	 */
-	if (s->opts->pod_sandbox && !network_namespace_listed(config)) {
+	if (s->opts->pod_sandbox && oci_config_namespace(config, "network") == NULL) {
 		log_debug("pod %s on the node's network: the VM has loopback only", s->opts->id);
 		oci_config_free(config);
 		return 0;

@@ -31,6 +31,7 @@
 #include "id.h"
 #include "log.h"
 #include "ocispec.h"
+#include "pod.h"
 #include "share.h"
 #include "shim-internal.h"
 #include "shimctl.h"
@@ -38,8 +39,6 @@
 
 /* The descriptors a pod-add carries, in this order. */
 enum { ADD_STDIN, ADD_STDOUT, ADD_STDERR, ADD_CONTROL, ADD_SHARE, ADD_FDS };
-
-static const char *const joinable_types[] = {"network", "ipc", "uts", "pid"};
 
 static int member_find(const struct shim *s, const char *id)
 {
@@ -127,10 +126,10 @@ static void share_remove(struct shim *s, struct shim_member *m)
 	cleanup_error runk_error_t err = NULL;
 	cleanup_free char *host = NULL, *vm = NULL;
 
-	if (m->share_dir == NULL)
+	if (!m->share_made)
 		return;
-	if (asprintf(&host, "%s/%s", s->share_root, m->share_dir) < 0 ||
-	    asprintf(&vm, "%s/%s", s->vm_share_root, m->share_dir) < 0)
+	if (asprintf(&host, "%s/%s", s->share_root, m->id) < 0 ||
+	    asprintf(&vm, "%s/%s", s->vm_share_root, m->id) < 0)
 		abort();
 	if (!s->vm_gone && share_detach(vm_pid(s->vm), vm, &err) < 0) {
 		cleanup_free char *text = runk_error_text(err);
@@ -168,20 +167,8 @@ static void member_release(struct shim *s, int i)
 	epoll_forget(s, &m->control_fd);
 	epoll_forget(s, &m->conn_fd);
 	free(m->id);
-	free(m->share_dir);
 	*m = (struct shim_member){.conn_fd = -1, .control_fd = -1};
 	update_vcpus(s);
-}
-
-static void send_exit(int fd, int code, int signo)
-{
-	char event[96];
-
-	if (fd < 0)
-		return;
-	snprintf(event, sizeof(event), "{\"event\":\"exit\",\"status\":%d,\"signal\":%d}", code,
-		 signo);
-	send(fd, event, strlen(event), MSG_NOSIGNAL);
 }
 
 void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo)
@@ -196,7 +183,7 @@ void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo)
 		  signo);
 	m->status = SHIM_STOPPED;
 	m->slot = 0; /* the caller releases the stream */
-	send_exit(m->conn_fd, code, signo);
+	shim_send_exit(m->conn_fd, code, signo);
 	end_member_execs(s, i);
 	/*
 	 * Its processes are gone from the VM with it; its socket stays until its
@@ -206,28 +193,10 @@ void shim_pod_member_exited(struct shim *s, size_t slot, int code, int signo)
 	update_vcpus(s);
 }
 
-void shim_pod_end(struct shim *s)
-{
-	/* Their mounts and sockets go with this process and QEMU's namespace. */
-	for (int i = 0; i < SHIM_MAX_MEMBERS; i++) {
-		struct shim_member *m = &s->members[i];
-
-		/* Killed with the VM, as a container whose QEMU dies. */
-		if (m->used && m->status != SHIM_STOPPED) {
-			send_exit(m->conn_fd, 128 + SIGKILL, SIGKILL);
-			m->status = SHIM_STOPPED;
-		}
-	}
-}
-
 void shim_pod_member_message(struct shim *s, int i)
 {
 	struct shim_member *m = &s->members[i];
-	cleanup_error runk_error_t err = NULL;
-	const char *op = NULL;
-	long long rows = 0, cols = 0, signo = 0;
 	char buf[1024];
-	yajl_val msg;
 	ssize_t n = recv(m->conn_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -241,23 +210,12 @@ void shim_pod_member_message(struct shim *s, int i)
 		member_release(s, i);
 		return;
 	}
-	msg = proto_json_parse(buf, (size_t)n, &err);
-	if (msg == NULL || proto_json_get_string(msg, "op", &op, &err) < 0 || m->slot == 0) {
-		yajl_tree_free(msg);
-		return;
-	}
-	if (strcmp(op, "resize") == 0 &&
-	    proto_json_get_int(msg, "rows", 1, 65535, &rows, &err) == 0 &&
-	    proto_json_get_int(msg, "cols", 1, 65535, &cols, &err) == 0)
-		shim_stream_resize(s, m->slot, (unsigned int)rows, (unsigned int)cols, false, &err);
-	else if (strcmp(op, "signal") == 0 &&
-		 proto_json_get_int(msg, "signal", 1, NSIG - 1, &signo, &err) == 0 &&
-		 m->status == SHIM_RUNNING)
-		shim_signal_stream(s, s->streams[m->slot].id, (int)signo, false, false, &err);
-	yajl_tree_free(msg);
+	/* Its init's resizes; signals once it runs (a created one waits for start). */
+	if (m->slot)
+		shim_stream_client_message(s, m->slot, buf, (size_t)n, m->status == SHIM_RUNNING);
 }
 
-/* pod-add's "join": distinct types out of joinable_types, as a JSON array for the agent. */
+/* pod-add's "join": distinct namespace types a pod shares (pod.h), for the agent. */
 static int join_types(yajl_val req, const char **types, size_t *n, runk_error_t *err)
 {
 	yajl_val join = proto_json_find(req, "join");
@@ -268,18 +226,14 @@ static int join_types(yajl_val req, const char **types, size_t *n, runk_error_t 
 	if (!YAJL_IS_ARRAY(join) || join->u.array.len > 4)
 		return runk_error(err, "pod-add: \"join\" is not an array of namespace types");
 	for (size_t i = 0; i < join->u.array.len; i++) {
-		const char *type = YAJL_GET_STRING(join->u.array.values[i]);
-		size_t k;
+		const char *type = pod_shared_namespace(YAJL_GET_STRING(join->u.array.values[i]));
 
-		for (k = 0; type && k < 4; k++)
-			if (strcmp(type, joinable_types[k]) == 0)
-				break;
-		if (type == NULL || k == 4)
+		if (type == NULL)
 			return runk_error(err, "pod-add: \"join\": not a namespace a pod shares");
 		for (size_t j = 0; j < *n; j++)
-			if (types[j] == joinable_types[k])
+			if (types[j] == type)
 				return runk_error(err, "pod-add: \"join\": `%s` twice", type);
-		types[(*n)++] = joinable_types[k];
+		types[(*n)++] = type;
 	}
 	return 0;
 }
@@ -313,9 +267,7 @@ static int share_add(struct shim *s, struct shim_member *m, int tree, runk_error
 		abort();
 	if (mkdir(host, 0755) < 0)
 		return runk_error_errno(err, errno, "mkdir `%s`", host);
-	m->share_dir = strdup(m->id);
-	if (m->share_dir == NULL)
-		abort();
+	m->share_made = true;
 	return share_attach_tree(vm_pid(s->vm), tree, vm, err);
 }
 
@@ -433,15 +385,6 @@ int shim_pod_add(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds
 	return 1;
 }
 
-static bool lists_namespace(const struct oci_config *config, const char *type)
-{
-	for (size_t i = 0; config->linux && i < config->linux->namespaces_len; i++)
-		if (config->linux->namespaces[i]->type &&
-		    strcmp(config->linux->namespaces[i]->type, type) == 0)
-			return true;
-	return false;
-}
-
 int shim_pod_vm_hostname(struct shim *s, runk_error_t *err)
 {
 	cleanup_free char *parse_error = NULL;
@@ -456,7 +399,7 @@ int shim_pod_vm_hostname(struct shim *s, runk_error_t *err)
 	if (config == NULL)
 		return runk_error(err, "`%s`: %s", s->opts->config_path,
 				  parse_error ? parse_error : "cannot parse");
-	host_uts = !lists_namespace(config, "uts");
+	host_uts = oci_config_namespace(config, "uts") == NULL;
 	oci_config_free(config);
 	if (!host_uts || gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
 		return 0;

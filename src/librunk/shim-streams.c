@@ -160,18 +160,24 @@ void shim_stream_follow_size(struct shim *s, size_t slot)
 	}
 }
 
+void shim_send_exit(int fd, int code, int signo)
+{
+	char event[96];
+
+	if (fd < 0)
+		return;
+	snprintf(event, sizeof(event), "{\"event\":\"exit\",\"status\":%d,\"signal\":%d}", code,
+		 signo);
+	send(fd, event, strlen(event), MSG_NOSIGNAL);
+}
+
 void shim_stream_exited(struct shim *s, size_t slot, int code, int signo)
 {
 	struct shim_stream *st = &s->streams[slot];
-	char event[96];
 
 	if (st->member_init)
 		shim_pod_member_exited(s, slot, code, signo);
-	if (st->conn_fd >= 0) {
-		snprintf(event, sizeof(event), "{\"event\":\"exit\",\"status\":%d,\"signal\":%d}",
-			 code, signo);
-		send(st->conn_fd, event, strlen(event), MSG_NOSIGNAL);
-	}
+	shim_send_exit(st->conn_fd, code, signo);
 	shim_stream_release(s, slot);
 }
 

@@ -45,10 +45,6 @@ const char *const shim_status_names[] = {
 	[SHIM_PAUSED] = "paused",     [SHIM_STOPPED] = "stopped",
 };
 
-/* Signals a shim passes on to the container, as runc's init would receive them. */
-static const int forwarded_signals[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
-					SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -598,9 +594,7 @@ static int setup_loop(struct shim *s, runk_error_t *err)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		sigaddset(&set, forwarded_signals[i]);
+	forwarded_signals_set(&set);
 	s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->signal_fd < 0)
 		return runk_error_errno(err, errno, "signalfd");
@@ -688,7 +682,10 @@ void shim_report(int sync_fd, const runk_error_t err)
 	close(sync_fd);
 }
 
-/* Every exec still running dies with the VM: tell its client it was killed. */
+/*
+ * Every exec still running dies with the VM: tell its client it was killed.
+ * A pod member's init is a stream too: its member shim hears the same.
+ */
 static void end_execs(struct shim *s)
 {
 	for (size_t i = 1; i < SHIM_MAX_STREAMS; i++)
@@ -743,9 +740,7 @@ void shim_main(const struct shim_options *opts)
 	shim_record_pid(opts->state_dir);
 	signal(SIGPIPE, SIG_IGN);
 	/* Block what we forward now, so nothing sent during boot kills the shim. */
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		sigaddset(&set, forwarded_signals[i]);
+	forwarded_signals_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	if (create_container(&s, &err) < 0 || setup_loop(&s, &err) < 0) {
@@ -762,7 +757,6 @@ void shim_main(const struct shim_options *opts)
 
 		log_error("container %s: %s", opts->id, text);
 		end_execs(&s);
-		shim_pod_end(&s);
 		vm_destroy(s.vm);
 		shim_network_teardown(&s);
 		log_peak_memory(opts->id);
@@ -770,7 +764,6 @@ void shim_main(const struct shim_options *opts)
 	}
 	close(s.control_fd);
 	end_execs(&s);
-	shim_pod_end(&s);
 	vm_destroy(s.vm);
 	shim_network_teardown(&s);
 	log_peak_memory(opts->id);

@@ -339,3 +339,13 @@ void stdio_to_dev_null(void)
 		dup2(fd, i);
 	close(fd);
 }
+
+void forwarded_signals_set(sigset_t *set)
+{
+	static const int forwarded[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
+					SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}

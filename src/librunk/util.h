@@ -2,6 +2,7 @@
 #ifndef RUNK_UTIL_H
 #define RUNK_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,12 @@ int signal_parse(const char *text, int *signo, runk_error_t *err);
 
 /* Now as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
 void format_rfc3339_now(char *buf, size_t len);
+
+/*
+ * The signals a shim (or an exec client, or a pod member's shim) passes on to
+ * the container's process, as runc's init or runc exec would receive them.
+ */
+void forwarded_signals_set(sigset_t *set);
 
 /* stdin, stdout and stderr on /dev/null: a shim lets go of its caller's. */
 void stdio_to_dev_null(void);

@@ -90,15 +90,6 @@ static char *join(const char *dir, const char *name)
 	return path;
 }
 
-static int unix_address(const char *path, struct sockaddr_un *addr)
-{
-	*addr = (struct sockaddr_un){.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr->sun_path))
-		return -1;
-	strcpy(addr->sun_path, path);
-	return 0;
-}
-
 /* ---- the keeper ---- */
 
 struct keeper {
@@ -139,10 +130,11 @@ static int link_template(const struct runk_conf *conf, const char *key, const ch
 static int keeper_listen(struct keeper *k, runk_error_t *err)
 {
 	cleanup_free char *path = join(k->entry, KEEPER_SOCKET);
+	cleanup_close int dir_fd = -1;
 	struct sockaddr_un addr;
 
-	if (unix_address(path, &addr) < 0)
-		return runk_error(err, "socket path `%s` is too long", path);
+	if (unix_sockaddr(path, &addr, &dir_fd, err) < 0)
+		return -1;
 	k->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (k->listen_fd < 0 || bind(k->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    listen(k->listen_fd, 8) < 0)
@@ -548,10 +540,11 @@ static int claim_entry(const char *pool, const char *name, struct factory_claim 
 	cleanup_free char *entry = join(pool, name), *sock = join(entry, KEEPER_SOCKET);
 	struct timeval tv = {.tv_sec = CLAIM_TIMEOUT_MS / 1000};
 	struct sockaddr_un addr;
+	cleanup_close int dir_fd = -1;
 	char reply[32] = "";
 	int fd, pid = 0, agent_fd = -1;
 
-	if (unix_address(sock, &addr) < 0)
+	if (unix_sockaddr(sock, &addr, &dir_fd, NULL) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

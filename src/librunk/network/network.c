@@ -42,27 +42,13 @@
 
 /* ---- config.json ---- */
 
-bool network_namespace_listed(const struct oci_config *cfg)
-{
-	const struct oci_linux *l = cfg->linux;
-
-	for (size_t i = 0; l && i < l->namespaces_len; i++)
-		if (l->namespaces[i]->type && strcmp(l->namespaces[i]->type, "network") == 0)
-			return true;
-	return false;
-}
-
 int network_namespace_path(const struct oci_config *cfg, const char **path, runk_error_t *err)
 {
-	const struct oci_linux *l = cfg->linux;
+	const struct oci_linux_namespace *ns = oci_config_namespace(cfg, "network");
 
-	for (size_t i = 0; l && i < l->namespaces_len; i++) {
-		const struct oci_linux_namespace *ns = l->namespaces[i];
-
-		if (ns->type && strcmp(ns->type, "network") == 0) {
-			*path = ns->path && ns->path[0] ? ns->path : NULL;
-			return 0;
-		}
+	if (ns) {
+		*path = ns->path && ns->path[0] ? ns->path : NULL;
+		return 0;
 	}
 	return runk_error(err, "a VM cannot share the host's network namespace: "
 			       "config.json must list a network namespace in linux.namespaces");

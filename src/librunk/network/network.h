@@ -65,8 +65,6 @@ struct oci_config;
  * one.  Fails for host networking (no network namespace listed).
  */
 int network_namespace_path(const struct oci_config *cfg, const char **path, runk_error_t *err);
-/* Does config.json list a network namespace at all (with a path or without)? */
-bool network_namespace_listed(const struct oci_config *cfg);
 
 /*
  * Taps and tc mirroring for every interface in the namespace at path (see
