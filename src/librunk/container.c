@@ -269,7 +269,8 @@ __attribute__((noreturn)) static void member_main_for(const struct shim_options 
 	struct member_options mo = {
 		.id = so->id,
 		.state_dir = so->state_dir,
-		.config_path = so->config_path,
+		.config = so->config,
+		.bind_base = so->bind_base,
 		.rootfs = so->rootfs,
 		.sandbox_dir = b->sandbox_dir,
 		.plan = &b->member,
@@ -320,11 +321,14 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 		return runk_error_errno(err, errno, "fork the shim");
 	}
 	if (pid == 0) {
-		cleanup_free char *config_path = NULL;
 		struct shim_options so = {
 			.id = o->id,
 			.state_dir = dir,
 			.rootfs = b->rootfs,
+			.config = b->config,
+			.config_text = b->config_text,
+			.config_len = b->config_len,
+			.bind_base = dir,
 			.conf = ctx->conf,
 			.debug = ctx->debug,
 			.vcpus = b->size.vcpus,
@@ -341,9 +345,6 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.resources = bundle_resources(b),
 		};
 
-		if (asprintf(&config_path, "%s/%s", dir, CONFIG_COPY) < 0)
-			abort();
-		so.config_path = config_path;
 		close(sync[0]);
 		close(lock);
 		if (o->detach)

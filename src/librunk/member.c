@@ -34,7 +34,8 @@ static int share_prepare(const struct member_options *o, runk_error_t *err)
 {
 	cleanup_free char *dir = NULL, *config = NULL;
 
-	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config_path, &dir, err) < 0)
+	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config, o->bind_base, &dir,
+				err) < 0)
 		return -1;
 	if (asprintf(&config, "%s/config.json", dir) < 0)
 		abort();

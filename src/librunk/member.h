@@ -18,10 +18,11 @@
 
 struct member_options {
 	const char *id;
-	const char *state_dir;	 /* the member's own */
-	const char *config_path; /* its config.json (bind mount sources) */
-	const char *rootfs;	 /* absolute host path */
-	const char *sandbox_dir; /* the pod sandbox's state dir: its shim's socket */
+	const char *state_dir;		 /* the member's own */
+	const struct oci_config *config; /* its config.json (bind mount sources) */
+	const char *bind_base;		 /* relative bind mount sources are relative to it */
+	const char *rootfs;		 /* absolute host path */
+	const char *sandbox_dir;	 /* the pod sandbox's state dir: its shim's socket */
 	const struct pod_member_plan *plan;
 	bool terminal;
 	bool no_pivot;

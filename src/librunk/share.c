@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,20 +96,12 @@ static int bind_one(const struct oci_mount *m, size_t i, const char *bundle, con
 	return 0;
 }
 
-int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *err)
+int share_bind_mounts(const struct oci_config *cfg, const char *base, const char *dir,
+		      runk_error_t *err)
 {
-	cleanup_free char *parse_err = NULL, *mounts = NULL, *copy = strdup(config_path);
-	struct oci_config *cfg;
-	const char *bundle;
+	cleanup_free char *mounts = NULL;
 	int ret = 0;
 
-	if (copy == NULL)
-		abort();
-	bundle = dirname(copy);
-	cfg = oci_config_parse_file(config_path, &parse_err);
-	if (cfg == NULL)
-		return runk_error(err, "%s: %s", config_path,
-				  parse_err ? parse_err : "parse error");
 	if (asprintf(&mounts, "%s/mounts", dir) < 0)
 		abort();
 	for (size_t i = 0; i < cfg->mounts_len && ret == 0; i++) {
@@ -119,14 +110,14 @@ int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *er
 		if (access(mounts, F_OK) < 0 && mkdir_p(mounts, 0755, err) < 0)
 			ret = -1;
 		else
-			ret = bind_one(cfg->mounts[i], i, bundle, mounts, err);
+			ret = bind_one(cfg->mounts[i], i, base, mounts, err);
 	}
-	oci_config_free(cfg);
 	return ret;
 }
 
 int share_container_dir(const char *state_dir, const char *id, const char *rootfs,
-			const char *config_path, char **dir, runk_error_t *err)
+			const struct oci_config *cfg, const char *base, char **dir,
+			runk_error_t *err)
 {
 	cleanup_free char *path = NULL, *root = NULL;
 
@@ -141,7 +132,7 @@ int share_container_dir(const char *state_dir, const char *id, const char *rootf
 		return -1;
 	if (mount(rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return runk_error_errno(err, errno, "bind-mount the rootfs `%s`", rootfs);
-	if (share_bind_mounts(config_path, path, err) < 0)
+	if (share_bind_mounts(cfg, base, path, err) < 0)
 		return -1;
 	*dir = steal_pointer(&path);
 	return 0;

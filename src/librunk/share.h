@@ -7,6 +7,7 @@
 
 #include "error.h"
 
+struct oci_config;
 struct oci_mount;
 
 /* type "bind", or a bind/rbind option. */
@@ -14,14 +15,20 @@ bool share_mount_is_bind(const struct oci_mount *m);
 /*
  * In a mount namespace of the caller's own (a slave of the host's: nothing
  * it mounts outlives it), <state_dir>/share/<id>: the rootfs bind-mounted at
- * rootfs/ and every bind mount's source under mounts/.  *dir is that
- * directory (caller frees); config.json is the caller's to write there.
+ * rootfs/ and every bind mount's source under mounts/ (share_bind_mounts).
+ * *dir is that directory (caller frees); config.json is the caller's to
+ * write there.
  */
 int share_container_dir(const char *state_dir, const char *id, const char *rootfs,
-			const char *config_path, char **dir, runk_error_t *err);
+			const struct oci_config *cfg, const char *base, char **dir,
+			runk_error_t *err);
 
-/* Bind every bind mount's source on DIR/mounts/<index> (in the caller's mount namespace). */
-int share_bind_mounts(const char *config_path, const char *dir, runk_error_t *err);
+/*
+ * Bind every bind mount's source in cfg on DIR/mounts/<index> (in the
+ * caller's mount namespace); a relative source is relative to base.
+ */
+int share_bind_mounts(const struct oci_config *cfg, const char *base, const char *dir,
+		      runk_error_t *err);
 
 /*
  * QEMU in its own mount namespace (jailed, or a pooled VM) sees no mount the

@@ -18,15 +18,10 @@ struct shim_network {
 
 int shim_network_prepare(struct shim *s, struct vm_config *cfg, runk_error_t *err)
 {
-	cleanup_free char *parse_error = NULL;
-	struct oci_config *config = oci_config_parse_file(s->opts->config_path, &parse_error);
+	const struct oci_config *config = s->opts->config;
 	struct shim_network *net;
 	const char *path = NULL;
-	int ret;
 
-	if (config == NULL)
-		return runk_error(err, "`%s`: %s", s->opts->config_path,
-				  parse_error ? parse_error : "cannot parse");
 	/*
 	 * A pod on the node's network (no network namespace: NODE in the CRI)
 	 * cannot have the host's in a VM: its containers share the VM's, with
@@ -34,25 +29,18 @@ int shim_network_prepare(struct shim *s, struct vm_config *cfg, runk_error_t *er
 	 */
 	if (s->opts->pod_sandbox && oci_config_namespace(config, "network") == NULL) {
 		log_debug("pod %s on the node's network: the VM has loopback only", s->opts->id);
-		oci_config_free(config);
 		return 0;
 	}
-	if (network_namespace_path(config, &path, err) < 0) {
-		oci_config_free(config);
+	if (network_namespace_path(config, &path, err) < 0)
 		return -1;
-	}
-	if (path == NULL) {
-		/* A new namespace: the guest makes it, with loopback only. */
-		oci_config_free(config);
+	/* A new namespace: the guest makes it, with loopback only. */
+	if (path == NULL)
 		return 0;
-	}
 	net = calloc(1, sizeof(*net));
 	if (net == NULL)
 		abort();
 	s->net = net;
-	ret = network_setup(path, s->opts->state_dir, &net->setup, err);
-	oci_config_free(config);
-	if (ret < 0)
+	if (network_setup(path, s->opts->state_dir, &net->setup, err) < 0)
 		return -1;
 	net->nics = calloc(net->setup->n_ifaces + 1, sizeof(*net->nics));
 	if (net->nics == NULL)

@@ -387,21 +387,11 @@ int shim_pod_add(struct shim *s, int *conn, yajl_val req, int *fds, size_t n_fds
 
 int shim_pod_vm_hostname(struct shim *s, runk_error_t *err)
 {
-	cleanup_free char *parse_error = NULL;
-	struct oci_config *config;
 	struct proto_json *json;
 	char name[HOST_NAME_MAX + 1] = "";
-	bool host_uts;
 
-	if (!s->opts->pod_sandbox)
-		return 0;
-	config = oci_config_parse_file(s->opts->config_path, &parse_error);
-	if (config == NULL)
-		return runk_error(err, "`%s`: %s", s->opts->config_path,
-				  parse_error ? parse_error : "cannot parse");
-	host_uts = oci_config_namespace(config, "uts") == NULL;
-	oci_config_free(config);
-	if (!host_uts || gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
+	if (!s->opts->pod_sandbox || oci_config_namespace(s->opts->config, "uts") != NULL ||
+	    gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
 		return 0;
 	json = proto_json_new();
 	proto_json_add_string(json, "op", "hostname");

@@ -360,39 +360,23 @@ static int send_settime(struct shim *s, runk_error_t *err)
  */
 static int unshare_host_namespaces(struct shim *s, runk_error_t *err)
 {
-	cleanup_free char *parse_error = NULL;
-	struct oci_config *config = oci_config_parse_file(s->opts->config_path, &parse_error);
-	int ret;
-
-	if (config == NULL)
-		return runk_error(err, "`%s`: %s", s->opts->config_path,
-				  parse_error ? parse_error : "cannot parse");
-	ret = shim_namespaces_unshare(config, err);
-	oci_config_free(config);
-	return ret;
+	return shim_namespaces_unshare(s->opts->config, err);
 }
 
 static int guest_config_for_pod(struct shim *s, char **data, size_t *len, runk_error_t *err)
 {
-	cleanup_free char *parse_error = NULL, *out = NULL, *hostname = NULL, *named = NULL;
-	struct oci_config *config = oci_config_parse_file(s->opts->config_path, &parse_error);
+	cleanup_free char *out = NULL, *hostname = NULL, *named = NULL;
+	const struct oci_config *config = s->opts->config;
 	const char *types[4] = {NULL};
 	size_t out_len;
 	int n;
 
-	if (config == NULL)
-		return runk_error(err, "`%s`: %s", s->opts->config_path,
-				  parse_error ? parse_error : "cannot parse");
-	/* types point into config: it is freed only once they were used. */
 	if (s->opts->pod_sandbox)
 		n = shim_namespaces_pod_sandbox(config, types, 3);
 	else
 		n = shim_namespaces_unshareable(config, s->opts->state_dir, types, 3, &hostname);
-	if (n > 0 && guest_config_without_paths(*data, *len, types, &out, &out_len, err) < 0) {
-		oci_config_free(config);
+	if (n > 0 && guest_config_without_paths(*data, *len, types, &out, &out_len, err) < 0)
 		return -1;
-	}
-	oci_config_free(config);
 	if (n == 0)
 		return 0;
 	/* yajl wrote an object: the hostname (checked: no quoting needed) goes first in it. */
@@ -423,12 +407,15 @@ static int prepare_share(struct shim *s, runk_error_t *err)
 	size_t len;
 
 	/* Mounts made here live in the shim's own namespace and vanish with it and QEMU. */
-	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config_path, &dir, err) < 0)
+	if (share_container_dir(o->state_dir, o->id, o->rootfs, o->config, o->bind_base, &dir,
+				err) < 0)
 		return -1;
 	if (asprintf(&config, "%s/config.json", dir) < 0)
 		abort();
-	if (read_file(o->config_path, 16 * 1024 * 1024, &data, &len, err) < 0)
-		return -1;
+	data = strndup(o->config_text, o->config_len);
+	if (data == NULL)
+		abort();
+	len = o->config_len;
 	if (shim_network_guest_config(&data, &len, err) < 0 ||
 	    guest_config_for_pod(s, &data, &len, err) < 0)
 		return -1;

@@ -18,8 +18,15 @@
 struct shim_options {
 	const char *id;
 	const char *state_dir;
-	const char *config_path; /* the bundle's config.json */
-	const char *rootfs;	 /* absolute host path */
+	/*
+	 * config.json as create read and parsed it (the shim is its fork); its
+	 * copy in the state dir is the same text.
+	 */
+	const struct oci_config *config;
+	const char *config_text;
+	size_t config_len;
+	const char *bind_base; /* relative bind mount sources are relative to it */
+	const char *rootfs;    /* absolute host path */
 	const struct runk_conf *conf;
 	bool debug;
 	unsigned int vcpus; /* the VM's size (vmsize.h) */
