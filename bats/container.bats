@@ -44,6 +44,7 @@ rmdir /vol/d 2>&1
 touch /dev/shm/f && chmod 777 /dev/shm/f 2>&1
 chmod 750 /dev/shm/f && echo "chmod 750 ok"
 echo "hostfile=$(cat /etc/hostfile)"
+echo "relfile=$(cat /etc/relfile)"
 (echo x >/etc/hostfile) 2>&1
 echo "written through the bind" >/vol/new && echo "vol write ok"
 touch /vol/ro/x 2>&1
@@ -66,6 +67,8 @@ exec sleep 600
 	ln -s /etc "$rootfs/evil"
 	ln -s ../../../../../../../../etc "$rootfs/evil2"
 	echo "from the host" >"$TEST_DIR/hostfile"
+	# A relative bind source is relative to the bundle (the runtime spec).
+	echo "from the bundle" >"$BUNDLE/relfile"
 	mkdir -p "$TEST_DIR/vol/d" "$TEST_DIR/vol/ro"
 	jq --arg t "$TEST_DIR" '
 		["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"] as $caps
@@ -97,6 +100,8 @@ exec sleep 600
 		| .mounts += [
 			{destination: "/etc/hostfile", type: "bind", source: ($t + "/hostfile"),
 				options: ["rbind", "ro"]},
+			{destination: "/etc/relfile", type: "bind", source: "relfile",
+				options: ["bind", "ro"]},
 			{destination: "/vol", type: "bind", source: ($t + "/vol"),
 				options: ["rbind", "rw", "rprivate"]},
 			{destination: "/evil/escaped", type: "tmpfs", source: "tmpfs",
@@ -133,6 +138,7 @@ exec sleep 600
 	grep -q "chmod: /dev/shm/f: Operation not permitted" <<<"$out" || fail "seccomp args EQ"
 	grep -qx "chmod 750 ok" <<<"$out" || fail "seccomp args: other modes allowed"
 	grep -qx 'hostfile=from the host' <<<"$out" || fail "bind file"
+	grep -qx 'relfile=from the bundle' <<<"$out" || fail "relative bind source"
 	grep -q "can't create /etc/hostfile: Read-only file system" <<<"$out" || fail "ro bind"
 	grep -qx 'vol write ok' <<<"$out" || fail "rw bind"
 	[ "$(cat "$TEST_DIR/vol/new")" = "written through the bind" ] || fail "write not on the host"

@@ -328,7 +328,8 @@ static int spawn_shim(const struct runk_context *ctx, const struct container_cre
 			.config = b->config,
 			.config_text = b->config_text,
 			.config_len = b->config_len,
-			.bind_base = dir,
+			/* The runtime spec: a relative bind source is relative to the bundle. */
+			.bind_base = b->bundle,
 			.conf = ctx->conf,
 			.debug = ctx->debug,
 			.vcpus = b->size.vcpus,
