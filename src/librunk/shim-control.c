@@ -223,23 +223,28 @@ int shim_control_guest(struct shim *s, int fd, runk_error_t *err)
 	return 1;
 }
 
-static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
+int shim_control_update(struct shim *s, const char *id, const char *resources, runk_error_t *err)
 {
 	cleanup_free char *request = NULL;
+	yajl_val parsed = proto_json_parse(resources, strlen(resources), err);
+
+	if (parsed == NULL)
+		return runk_error_prefix(err, "resources");
+	yajl_tree_free(parsed);
+	if (asprintf(&request, "{\"op\":\"update\",\"id\":\"%s\",\"resources\":%s}", id,
+		     resources) < 0)
+		abort();
+	return shim_agent_call(s, request, strlen(request), NULL, err);
+}
+
+static int op_update(struct shim *s, yajl_val req, runk_error_t *err)
+{
 	const char *resources = NULL;
-	yajl_val parsed;
 
 	if (proto_json_get_string(req, "resources", &resources, err) < 0 ||
 	    require_live(s, err) < 0)
 		return -1;
-	parsed = proto_json_parse(resources, strlen(resources), err);
-	if (parsed == NULL)
-		return runk_error_prefix(err, "resources");
-	yajl_tree_free(parsed);
-	if (asprintf(&request, "{\"op\":\"update\",\"id\":\"%s\",\"resources\":%s}", s->opts->id,
-		     resources) < 0)
-		abort();
-	return shim_agent_call(s, request, strlen(request), NULL, err);
+	return shim_control_update(s, s->opts->id, resources, err);
 }
 
 /* Start an exec stream in the guest and answer its client (whose connection the stream owns). */

@@ -172,6 +172,8 @@ void shim_reply_text(int fd, const char *text);
 void shim_reply_error(int fd, runk_error_t err);
 /* The whole guest's memory, load and tasks (runk-monitor), checked, to the client. */
 int shim_control_guest(struct shim *s, int fd, runk_error_t *err);
+/* update of container id: its guest cgroup takes resources (linux.resources as JSON text). */
+int shim_control_update(struct shim *s, const char *id, const char *resources, runk_error_t *err);
 /* ps and stats of container id: the guest's answer, checked, to the client. */
 int shim_control_query(struct shim *s, int fd, const char *id, const char *op, runk_error_t *err);
 /* exec in container id (a member's index, or -1 for the shim's own). */

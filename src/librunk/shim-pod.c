@@ -475,34 +475,26 @@ static int member_freeze(struct shim *s, struct shim_member *m, bool freeze, run
 /* update: the guest cgroup takes the new limits; a new CPU quota may change the vCPUs. */
 static int member_update(struct shim *s, struct shim_member *m, yajl_val req, runk_error_t *err)
 {
-	cleanup_free char *request = NULL;
 	const char *resources = NULL;
-	yajl_val parsed, quota, period;
+	struct oci_linux_resources *parsed;
+	const struct oci_linux_cpu *cpu;
 
 	if (proto_json_get_string(req, "resources", &resources, err) < 0 ||
 	    member_live(s, m, err) < 0)
 		return -1;
-	parsed = proto_json_parse(resources, strlen(resources), err);
+	parsed = cgroup_resources_parse(resources, err);
 	if (parsed == NULL)
-		return runk_error_prefix(err, "resources");
-	{
-		const char *qpath[] = {"cpu", "quota", NULL}, *ppath[] = {"cpu", "period", NULL};
-
-		quota = yajl_tree_get(parsed, qpath, yajl_t_number);
-		period = yajl_tree_get(parsed, ppath, yajl_t_number);
-	}
-	if (asprintf(&request, "{\"op\":\"update\",\"id\":\"%s\",\"resources\":%s}", m->id,
-		     resources) < 0)
-		abort();
-	if (shim_agent_call(s, request, strlen(request), NULL, err) < 0) {
-		yajl_tree_free(parsed);
+		return -1;
+	if (shim_control_update(s, m->id, resources, err) < 0) {
+		oci_linux_resources_free(parsed);
 		return -1;
 	}
-	if (quota && YAJL_IS_INTEGER(quota))
-		m->cpu_quota = YAJL_GET_INTEGER(quota);
-	if (period && YAJL_IS_INTEGER(period) && YAJL_GET_INTEGER(period) >= 0)
-		m->cpu_period = (uint64_t)YAJL_GET_INTEGER(period);
-	yajl_tree_free(parsed);
+	cpu = parsed->cpu;
+	if (cpu && cpu->has_quota)
+		m->cpu_quota = cpu->quota;
+	if (cpu && cpu->has_period)
+		m->cpu_period = cpu->period;
+	oci_linux_resources_free(parsed);
 	update_vcpus(s);
 	return 0;
 }
