@@ -414,8 +414,19 @@ static bool try_pool(struct shim *s, const struct vm_config *cfg, const char *ke
 {
 	const struct runk_conf *conf = s->opts->conf;
 	cleanup_error runk_error_t err = NULL;
+	const struct oci_linux_resources *res = s->opts->resources;
 	struct factory_claim claim;
 
+	/*
+	 * A pids limit holds when a task is forked, not when one moves in: a
+	 * pooled QEMU, started elsewhere and moved into the container's cgroups,
+	 * would run past it.  Only a QEMU the shim starts under it is bound.
+	 */
+	if (res && res->pids && res->pids->has_limit && res->pids->limit > 0) {
+		log_debug("no pooled VM for %s: its pids limit binds only a QEMU started under it",
+			  s->opts->id);
+		return false;
+	}
 	if (factory_pool_claim(conf, key, &claim) < 0) {
 		log_debug("no pooled VM ready for template %s", key);
 		return false;
